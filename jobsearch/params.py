@@ -1,0 +1,260 @@
+"""The experiment parameters: names, defaults, documentation and validation.
+
+This module is the single source of truth shared by ``run_experiment``, the YAML search spaces
+and the docs. It imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import copy
+import numbers
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+class ParamError(ValueError):
+    """A parameter is unknown or has a value outside what it allows."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How one parameter is typed and documented."""
+
+    kind: str  # "int", "float", "bool", "str", "int_or_none", "layers", "init"
+    default: Any
+    doc: str
+    low: float | None = None
+    high: float | None = None
+    high_inclusive: bool = True
+    choices: tuple[str, ...] = ()
+
+
+OBJECTIVES = ("accuracy", "macro_f1", "loss")
+
+PARAMS: dict[str, Spec] = {
+    "embedding_dim": Spec("int", 64, "Size of each word vector.", low=1, high=2048),
+    "embedding_trainable": Spec("bool", True, "Update word vectors during training."),
+    "embedding_init": Spec(
+        "init",
+        "random",
+        "'random', 'ppmi' (PPMI + truncated SVD learned on the training split, no download), "
+        "or the path of a GloVe/word2vec text file.",
+    ),
+    "spatial_dropout": Spec(
+        "float", 0.0, "SpatialDropout1D rate on the embeddings.", 0, 1, high_inclusive=False
+    ),
+    "lstm_units": Spec("int", 64, "LSTM width (per direction).", low=1, high=4096),
+    "dropout": Spec("float", 0.0, "LSTM input dropout.", 0, 1, high_inclusive=False),
+    "recurrent_dropout": Spec(
+        "float",
+        0.0,
+        "LSTM recurrent dropout; anything above 0 disables the fused cuDNN kernel.",
+        0,
+        1,
+        high_inclusive=False,
+    ),
+    "bidirectional": Spec("bool", False, "Wrap the LSTM in Bidirectional."),
+    "lstm_output": Spec(
+        "str",
+        "max",
+        "How the LSTM sequence becomes one vector: last state, or max/mean pooled over time.",
+        choices=("last", "max", "mean"),
+    ),
+    "dense_layers": Spec(
+        "layers",
+        [],
+        "Dense stack between the LSTM and the softmax: a list of {units, activation, dropout, "
+        "batch_norm, initializer}; dropout is applied to the layer's input, batch norm after it.",
+    ),
+    "output_dropout": Spec(
+        "float", 0.0, "Dropout just before the softmax layer.", 0, 1, high_inclusive=False
+    ),
+    "batch_size": Spec("int", 128, "Training batch size.", low=1, high=65536),
+    "top_k": Spec(
+        "int_or_none",
+        None,
+        "Train on the mean loss of the k hardest examples of each batch (none: ordinary loss).",
+        low=1,
+        high=65536,
+    ),
+    "optimizer": Spec(
+        "str", "adam", "Optimizer.", choices=("adam", "adamw", "rmsprop", "sgd", "nadam")
+    ),
+    "learning_rate": Spec("float", 1e-2, "Optimizer learning rate.", low=1e-7, high=10.0),
+    "max_len": Spec("int", 160, "Tokens kept per posting.", low=1, high=100000),
+    "padding": Spec(
+        "str",
+        "post",
+        "Pad (and truncate) at the end ('post', needed for cuDNN with masking) or start ('pre').",
+        choices=("post", "pre"),
+    ),
+    "mask_padding": Spec("bool", True, "Mask padding tokens in the LSTM."),
+    "max_epochs": Spec("int", 10, "Upper bound on training epochs.", low=1, high=10000),
+    "patience": Spec(
+        "int", 2, "Epochs without validation improvement before stopping.", low=0, high=10000
+    ),
+    "objective": Spec(
+        "str",
+        "accuracy",
+        "What the search minimises: -val accuracy, -val macro-F1, or val loss.",
+        choices=OBJECTIVES,
+    ),
+    "seed": Spec("int", 0, "Random seed for weights and shuffling.", low=0, high=2**31 - 1),
+    "mixed_precision": Spec(
+        "str",
+        "auto",
+        "float16 compute with float32 softmax: 'auto' (on a GPU), 'on' or 'off'.",
+        choices=("auto", "on", "off"),
+    ),
+}
+
+LAYER_FIELDS: dict[str, Spec] = {
+    "units": Spec("int", None, "Width.", low=1, high=65536),
+    "activation": Spec(
+        "str",
+        "relu",
+        "Activation.",
+        choices=("relu", "tanh", "sigmoid", "elu", "selu", "gelu", "swish", "linear"),
+    ),
+    "dropout": Spec("float", 0.0, "Dropout on the layer's input.", 0, 1, high_inclusive=False),
+    "batch_norm": Spec("bool", False, "BatchNormalization after the layer."),
+    "initializer": Spec(
+        "init",
+        "glorot_uniform",
+        "Keras initializer name, or {name: random_normal, mean: 0, stddev: 0.05}.",
+    ),
+}
+
+# Dense layers always present in logged params, so trials line up in the compare view.
+MAX_LOGGED_DENSE_LAYERS = 3
+
+
+def _fail(where: str, value: Any, allowed: str) -> ParamError:
+    return ParamError(f"{where}={value!r} is invalid: {allowed}")
+
+
+def check_value(name: str, spec: Spec, value: Any, where: str | None = None) -> Any:
+    """Check one value against its spec and return it normalised (ints for whole floats)."""
+    where = where or name
+    kind = spec.kind
+    if kind == "int_or_none":
+        if value is None or (isinstance(value, str) and value.lower() in ("none", "null")):
+            return None
+        kind = "int"
+    if kind == "bool":
+        if isinstance(value, (bool, np.bool_)):
+            return bool(value)
+        raise _fail(where, value, "must be true or false")
+    if kind == "int":
+        if isinstance(value, numbers.Real) and float(value).is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise _fail(where, value, f"must be an integer in [{spec.low:g}, {spec.high:g}]")
+        if not spec.low <= value <= spec.high:
+            raise _fail(where, value, f"must be an integer in [{spec.low:g}, {spec.high:g}]")
+        return int(value)
+    if kind == "float":
+        close = "]" if spec.high_inclusive else ")"
+        allowed = f"must be a number in [{spec.low:g}, {spec.high:g}{close}"
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise _fail(where, value, allowed)
+        ok_high = value <= spec.high if spec.high_inclusive else value < spec.high
+        if not (spec.low <= value and ok_high):
+            raise _fail(where, value, allowed)
+        return float(value)
+    if kind == "str":
+        if value not in spec.choices:
+            raise _fail(where, value, f"must be one of {', '.join(map(repr, spec.choices))}")
+        return value
+    if kind == "init":
+        if isinstance(value, str) and value:
+            return value
+        if isinstance(value, Mapping) and isinstance(value.get("name"), str):
+            return dict(value)
+        raise _fail(where, value, "must be a name, a file path, or a mapping with 'name'")
+    if kind == "layers":
+        return check_layers(value, where)
+    raise AssertionError(kind)
+
+
+def check_layers(value: Any, where: str = "dense_layers") -> list[dict[str, Any]]:
+    """Validate a dense stack and fill each layer's defaults."""
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)):
+        raise _fail(where, value, "must be a list of layer mappings")
+    layers = []
+    for i, layer in enumerate(value):
+        here = f"{where}[{i}]"
+        if isinstance(layer, int) and not isinstance(layer, bool):
+            layer = {"units": layer}
+        if not isinstance(layer, Mapping):
+            raise _fail(here, layer, "must be a mapping like {units: 64, activation: relu}")
+        unknown = sorted(set(layer) - set(LAYER_FIELDS))
+        if unknown:
+            raise ParamError(
+                f"{here}: unknown field {unknown[0]!r}; known fields: {', '.join(LAYER_FIELDS)}"
+            )
+        if "units" not in layer:
+            raise ParamError(f"{here}: 'units' is required")
+        layers.append(
+            {
+                key: check_value(key, spec, layer.get(key, spec.default), f"{here}.{key}")
+                for key, spec in LAYER_FIELDS.items()
+            }
+        )
+    return layers
+
+
+def resolve_params(params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Merge ``params`` over the defaults and validate every value.
+
+    Raises ParamError naming the parameter and what it allows, or listing the known names.
+    """
+    params = dict(params or {})
+    unknown = sorted(set(params) - set(PARAMS))
+    if unknown:
+        raise ParamError(f"unknown param {unknown[0]!r}; known params: {', '.join(PARAMS)}")
+    resolved = {
+        name: check_value(name, spec, params.get(name, copy.deepcopy(spec.default)))
+        for name, spec in PARAMS.items()
+    }
+    top_k = resolved["top_k"]
+    if top_k is not None and top_k > resolved["batch_size"]:
+        raise ParamError(
+            f"top_k={top_k} is invalid: must be at most batch_size={resolved['batch_size']}"
+        )
+    return resolved
+
+
+def flatten_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Flatten params to scalar keys (``dense_layers.0.units``) with a fixed key set.
+
+    Dense stacks are padded to MAX_LOGGED_DENSE_LAYERS layers with ``None`` so that every
+    trial of a search has the same keys in the MLflow compare view.
+    """
+    flat: dict[str, Any] = {}
+    for key, value in params.items():
+        if key == "dense_layers":
+            flat["n_dense_layers"] = len(value)
+            for i in range(max(MAX_LOGGED_DENSE_LAYERS, len(value))):
+                layer = value[i] if i < len(value) else {}
+                for field in LAYER_FIELDS:
+                    v = layer.get(field)
+                    flat[f"dense_layers.{i}.{field}"] = (
+                        str(v) if isinstance(v, Mapping) else v
+                    )
+        elif isinstance(value, Mapping):
+            flat[key] = str(dict(value))
+        else:
+            flat[key] = value
+    return flat
+
+
+def describe_params() -> str:
+    """A plain-text table of every parameter, its default and meaning."""
+    lines = [f"{name:<20} default={spec.default!r:<10} {spec.doc}" for name, spec in PARAMS.items()]
+    return "\n".join(lines)

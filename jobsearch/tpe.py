@@ -1,0 +1,16 @@
+"""``python -m jobsearch.tpe``: TPE (Bayesian) search over a YAML search space."""
+
+from __future__ import annotations
+
+import sys
+
+from .cli import run_search_cli
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    return run_search_cli("tpe", argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
