@@ -54,49 +54,107 @@ def search_parser(algo: str) -> OneLineParser:
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--trials", type=positive_int, default=20,
-                        help="total number of trials, counting those of an earlier run of this search")
-    parser.add_argument("--space", type=Path, default=None,
-                        help="YAML search space (see search_spaces/README.md); "
-                        "default: search_spaces/default.yaml")
-    parser.add_argument("--data", type=Path, default=None,
-                        help="postings file (.csv, .tsv, .parquet, .jsonl, optionally .gz); "
-                        "default: the bundled demo set")
-    parser.add_argument("--text-col", action="append", dest="text_cols", metavar="COL",
-                        help="text column; repeat to join several (e.g. title and description). "
-                        "Default: text")
+    parser.add_argument(
+        "--trials",
+        type=positive_int,
+        default=20,
+        help="total number of trials, counting those of an earlier run of this search",
+    )
+    parser.add_argument(
+        "--space",
+        type=Path,
+        default=None,
+        help="YAML search space (see search_spaces/README.md); default: search_spaces/default.yaml",
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="postings file (.csv, .tsv, .parquet, .jsonl, optionally .gz); "
+        "default: the bundled demo set",
+    )
+    parser.add_argument(
+        "--text-col",
+        action="append",
+        dest="text_cols",
+        metavar="COL",
+        help="text column; repeat to join several (e.g. title and description). Default: text",
+    )
     parser.add_argument("--label-col", default="industry", help="label (industry) column")
-    parser.add_argument("--min-class-size", type=positive_int, default=10,
-                        help="classes with fewer rows are dropped (or merged, see --merge-small)")
-    parser.add_argument("--merge-small", action="store_true",
-                        help="merge small classes into one 'Other' class instead of dropping them")
-    parser.add_argument("--experiment", default=None,
-                        help=f"MLflow experiment; default: demo-{algo}, or <data file stem>-{algo}")
-    parser.add_argument("--tracking-uri", default=None,
-                        help="MLflow tracking URI; default: $MLFLOW_TRACKING_URI, else the local "
-                        "store sqlite:///mlruns/mlflow.db")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="seed for sampling params and initialising weights")
-    parser.add_argument("--max-epochs", type=positive_int, default=None,
-                        help="fix max_epochs for every trial (overrides the space)")
-    parser.add_argument("--timeout", type=positive_float, default=None, metavar="SECONDS",
-                        help="stop starting new trials after this many seconds")
-    parser.add_argument("--objective", choices=("accuracy", "macro_f1", "loss"), default=None,
-                        help="what to optimise on the validation split; default: the space's, "
-                        "else accuracy")
-    parser.add_argument("--stop-after", type=positive_int, default=None, metavar="N",
-                        help="stop when N trials in a row bring no improvement")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue the saved search of --experiment (error if none exists)")
-    parser.add_argument("--no-prune", action="store_true",
-                        help="turn off median pruning of hopeless trials")
-    parser.add_argument("--model-name", default=None,
-                        help="registered model name for the best model; default: the experiment")
-    parser.add_argument("--no-register", action="store_true",
-                        help="do not log and register the best model")
+    parser.add_argument(
+        "--min-class-size",
+        type=positive_int,
+        default=10,
+        help="classes with fewer rows are dropped (or merged, see --merge-small)",
+    )
+    parser.add_argument(
+        "--merge-small",
+        action="store_true",
+        help="merge small classes into one 'Other' class instead of dropping them",
+    )
+    parser.add_argument(
+        "--experiment",
+        default=None,
+        help=f"MLflow experiment; default: demo-{algo}, or <data file stem>-{algo}",
+    )
+    parser.add_argument(
+        "--tracking-uri",
+        default=None,
+        help="MLflow tracking URI; default: $MLFLOW_TRACKING_URI, else the local "
+        "store sqlite:///mlruns/mlflow.db",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed for sampling params and initialising weights"
+    )
+    parser.add_argument(
+        "--max-epochs",
+        type=positive_int,
+        default=None,
+        help="fix max_epochs for every trial (overrides the space)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=positive_float,
+        default=None,
+        metavar="SECONDS",
+        help="stop starting new trials after this many seconds",
+    )
+    parser.add_argument(
+        "--objective",
+        choices=("accuracy", "macro_f1", "loss"),
+        default=None,
+        help="what to optimise on the validation split; default: the space's, else accuracy",
+    )
+    parser.add_argument(
+        "--stop-after",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="stop when N trials in a row bring no improvement",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the saved search of --experiment (error if none exists)",
+    )
+    parser.add_argument(
+        "--no-prune", action="store_true", help="turn off median pruning of hopeless trials"
+    )
+    parser.add_argument(
+        "--model-name",
+        default=None,
+        help="registered model name for the best model; default: the experiment",
+    )
+    parser.add_argument(
+        "--no-register", action="store_true", help="do not log and register the best model"
+    )
     if algo == "tpe":
-        parser.add_argument("--startup-trials", type=positive_int, default=10,
-                            help="random trials before TPE starts modelling")
+        parser.add_argument(
+            "--startup-trials",
+            type=positive_int,
+            default=10,
+            help="random trials before TPE starts modelling",
+        )
     return parser
 
 
@@ -116,7 +174,9 @@ def run_search_cli(algo: str, argv: list[str] | None = None) -> int:
         overrides["max_epochs"] = args.max_epochs
     if args.objective is not None:
         overrides["objective"] = args.objective
-    experiment = args.experiment or f"{args.data.name.split('.')[0] if args.data else 'demo'}-{algo}"
+    experiment = (
+        args.experiment or f"{args.data.name.split('.')[0] if args.data else 'demo'}-{algo}"
+    )
     try:
         space = load_space(args.space or default_space(), overrides)
         data = prepare_dataset(

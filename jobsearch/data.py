@@ -182,9 +182,7 @@ def split_postings(
 def summarize(split: Split, cleaning: dict[str, Any]) -> dict[str, Any]:
     """Rows in and out, classes and their sizes, and text-length percentiles."""
     lengths = np.array([len(t.split()) for part in split.texts.values() for t in part])
-    sizes = np.bincount(
-        np.concatenate(list(split.labels.values())), minlength=len(split.classes)
-    )
+    sizes = np.bincount(np.concatenate(list(split.labels.values())), minlength=len(split.classes))
     return {
         **cleaning,
         "splits": {k: len(v) for k, v in split.texts.items()},

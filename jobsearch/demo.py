@@ -60,7 +60,8 @@ FAMILIES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
                 "instrumentation demonstrations theatres ce-marking",
             ),
             "Pharmaceuticals": (
-                "Medical Representative|Clinical Research Associate|QC Chemist|Pharmacovigilance Officer",
+                "Medical Representative|Clinical Research Associate|QC Chemist|"
+                "Pharmacovigilance Officer",
                 "drug-safety gmp trials formulations prescribers dosage pharmacology "
                 "compounds chromatography batch-release medicines",
             ),
@@ -227,16 +228,53 @@ FAMILIES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
     ),
 }
 
-GENERIC = ["work", "role", "company", "opportunity", "responsibilities", "skills", "experience", "team", "environment", "excellent", "strong", "ability", "attention", "detail", "motivated", "successful", "candidate", "growing", "business", "support", "deliver", "develop", "ensure", "manage", "maintain", "improve"]
-CITIES = ["London", "Manchester", "Leeds", "Bristol", "Glasgow", "Birmingham", "Cardiff", "Edinburgh", "Reading", "Leicester"]
+GENERIC = [
+    "work",
+    "role",
+    "company",
+    "opportunity",
+    "responsibilities",
+    "skills",
+    "experience",
+    "team",
+    "environment",
+    "excellent",
+    "strong",
+    "ability",
+    "attention",
+    "detail",
+    "motivated",
+    "successful",
+    "candidate",
+    "growing",
+    "business",
+    "support",
+    "deliver",
+    "develop",
+    "ensure",
+    "manage",
+    "maintain",
+    "improve",
+]
+CITIES = [
+    "London",
+    "Manchester",
+    "Leeds",
+    "Bristol",
+    "Glasgow",
+    "Birmingham",
+    "Cardiff",
+    "Edinburgh",
+    "Reading",
+    "Leicester",
+]
 SENIORITY = ["", "", "Senior", "Junior", "Lead", "Trainee", "Principal"]
 BOILERPLATE = [
     "We offer a competitive salary, 25 days holiday, a pension scheme and private healthcare.",
     "We are an equal opportunities employer and welcome applications from all backgrounds.",
     "Flexible working and hybrid options are available for the right candidate.",
     "Please apply with your CV; only shortlisted candidates will be contacted.",
-    "Benefits include a cycle to work scheme, life assurance and an employee assistance "
-    "programme.",
+    "Benefits include a cycle to work scheme, life assurance and an employee assistance programme.",
     "We are committed to diversity, equity and inclusion and make reasonable adjustments.",
 ]
 DUTY_TEMPLATES = [
@@ -270,7 +308,7 @@ def generate_demo(
     """
     rng = np.random.default_rng(seed)
     names, fam_of, own, titles = [], {}, {}, {}
-    for family, (shared, inds) in FAMILIES.items():
+    for family, (_, inds) in FAMILIES.items():
         for name, (t, words) in inds.items():
             names.append(name)
             fam_of[name] = family
@@ -303,7 +341,10 @@ def generate_demo(
             w for w in (str(rng.choice(SENIORITY)), str(rng.choice(titles[title_of]))) if w
         )
         target_words = int(np.clip(rng.lognormal(np.log(110), 0.6), 45, 600))
-        closing = [*rng.choice(BOILERPLATE, size=3, replace=False), "&nbsp;Apply today &amp; join us!"]
+        closing = [
+            *rng.choice(BOILERPLATE, size=3, replace=False),
+            "&nbsp;Apply today &amp; join us!",
+        ]
         sentences = [
             f"<p>We are hiring a <b>{title}</b> in {rng.choice(CITIES)}.</p>",
             f"Our {' '.join(topical() for _ in range(2))} business is growing.",
@@ -311,9 +352,9 @@ def generate_demo(
         n_words = sum(len(s.split()) for s in sentences + closing)
         while True:
             template = str(rng.choice(DUTY_TEMPLATES))
-            s = template.format(
-                v=rng.choice(VERBS), a=topical(), b=topical(), c=topical()
-            ).replace("-", " ")
+            s = template.format(v=rng.choice(VERBS), a=topical(), b=topical(), c=topical()).replace(
+                "-", " "
+            )
             if n_words + len(s.split()) > target_words:
                 break
             sentences.append(s)

@@ -42,7 +42,9 @@ def ppmi_vectors(
     return (vectors / np.where(scale == 0, 1, scale) * 0.5).astype(np.float32)
 
 
-def load_vector_file(path: str | Path, vocabulary: list[str], dim: int, seed: int = 0) -> np.ndarray:
+def load_vector_file(
+    path: str | Path, vocabulary: list[str], dim: int, seed: int = 0
+) -> np.ndarray:
     """Read a GloVe or word2vec text file; words it lacks get small random vectors."""
     path = Path(path)
     if not path.is_file():

@@ -149,7 +149,9 @@ def run_experiment(
             recorder.finish("KILLED")
         raise
     except Exception as exc:  # a failed trial must never take the search down
-        reason = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        reason = (
+            f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        )
         result.update(status="fail", loss=None, error=reason, traceback=traceback.format_exc())
     finally:
         import keras

@@ -244,9 +244,7 @@ def flatten_params(params: Mapping[str, Any]) -> dict[str, Any]:
                 layer = value[i] if i < len(value) else {}
                 for field in LAYER_FIELDS:
                     v = layer.get(field)
-                    flat[f"dense_layers.{i}.{field}"] = (
-                        str(v) if isinstance(v, Mapping) else v
-                    )
+                    flat[f"dense_layers.{i}.{field}"] = str(v) if isinstance(v, Mapping) else v
         elif isinstance(value, Mapping):
             flat[key] = str(dict(value))
         else:

@@ -199,7 +199,11 @@ class Search:
                     "seed": self.cfg.seed,
                     "space_file": str(self.cfg.space.path),
                     "prune": self.cfg.prune,
-                    **({"startup_trials": self.cfg.startup_trials} if self.cfg.algo == "tpe" else {}),
+                    **(
+                        {"startup_trials": self.cfg.startup_trials}
+                        if self.cfg.algo == "tpe"
+                        else {}
+                    ),
                     **{k: v for k, v in self.cfg.settings.items() if k != "overrides"},
                 }
             )
@@ -377,4 +381,3 @@ def run_search(cfg: SearchConfig, data) -> dict[str, Any]:
         return Search(cfg, data).run()
     finally:
         signal.signal(signal.SIGTERM, previous)
-

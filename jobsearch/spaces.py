@@ -84,10 +84,12 @@ class _Compiler:
         from hyperopt import hp
 
         if _is_dist(node):
-            (dist, args), = node.items()
+            ((dist, args),) = node.items()
             if dist in ("choice", "pchoice"):
                 options = self.options(dist, args, path)
-                compiled = [self.param(opt, f"{path}/{i}", spec) for i, (_, opt) in enumerate(options)]
+                compiled = [
+                    self.param(opt, f"{path}/{i}", spec) for i, (_, opt) in enumerate(options)
+                ]
                 if dist == "choice":
                     return hp.choice(path, compiled)
                 return hp.pchoice(path, [(p, c) for (p, _), c in zip(options, compiled)])
@@ -114,7 +116,9 @@ class _Compiler:
             return [(1.0, a) for a in args]
         pairs = []
         for i, item in enumerate(args):
-            if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], numbers.Real)):
+            if not (
+                isinstance(item, list) and len(item) == 2 and isinstance(item[0], numbers.Real)
+            ):
                 raise self.error(f"{path}/{i}", "pchoice options are [probability, value] pairs")
             pairs.append((float(item[0]), item[1]))
         if abs(sum(p for p, _ in pairs) - 1) > 1e-6:
@@ -125,9 +129,11 @@ class _Compiler:
         from hyperopt import hp
 
         n = _ARITY[dist]
-        if not (isinstance(args, list) and len(args) == n and all(
-            isinstance(a, numbers.Real) and not isinstance(a, bool) for a in args
-        )):
+        if not (
+            isinstance(args, list)
+            and len(args) == n
+            and all(isinstance(a, numbers.Real) and not isinstance(a, bool) for a in args)
+        ):
             names = {2: "[low, high]", 3: "[low, high, q]"}[n]
             if dist == "normal":
                 names = "[mu, sigma]"
@@ -137,8 +143,9 @@ class _Compiler:
             raise self.error(path, f"{dist} gives numbers, but this parameter is a {spec.kind}")
         if kind == "int" and dist in _FLOAT_ONLY:
             raise self.error(
-                path, f"{dist} gives fractions but an integer is needed; use quniform, "
-                "qloguniform, randint or choice"
+                path,
+                f"{dist} gives fractions but an integer is needed; use quniform, "
+                "qloguniform, randint or choice",
             )
         if dist == "normal":
             if args[1] <= 0:
@@ -191,7 +198,7 @@ class _Compiler:
 def _bound(node: Any, pick) -> float | None:
     """The smallest (pick=min) or largest (pick=max) number a node can produce."""
     if _is_dist(node):
-        (dist, args), = node.items()
+        ((dist, args),) = node.items()
         if dist == "choice":
             values = [_bound(a, pick) for a in args]
         elif dist == "pchoice":
@@ -220,7 +227,9 @@ def compile_space(raw: Any, source: str = "<space>", overrides: Mapping[str, Any
                 f"{source}: {name}: unknown parameter; known parameters: {', '.join(PARAMS)}"
             )
         expr[name] = compiler.param(node, name, PARAMS[name])
-    batch = PARAMS["batch_size"].default if "batch_size" not in raw else _bound(raw["batch_size"], min)
+    batch = (
+        PARAMS["batch_size"].default if "batch_size" not in raw else _bound(raw["batch_size"], min)
+    )
     top_k = _bound(raw.get("top_k"), max)
     if top_k is not None and batch is not None and top_k > batch:
         raise SpaceError(
@@ -241,7 +250,9 @@ def load_space(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "?"
-        raise SpaceError(f"{path}: {where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        raise SpaceError(
+            f"{path}: {where}: not valid YAML ({getattr(exc, 'problem', exc)})"
+        ) from None
     if not isinstance(doc, Mapping):
         raise SpaceError(f"{path}: the top level must be a mapping of parameter names")
     doc = dict(doc)
@@ -287,7 +298,7 @@ def _same(a: Any, b: Any) -> bool:
 
 def _encode(node: Any, value: Any, path: str, vals: dict[str, Any]) -> bool:
     if _is_dist(node):
-        (dist, args), = node.items()
+        ((dist, args),) = node.items()
         if dist in ("choice", "pchoice"):
             options = args if dist == "choice" else [a[1] for a in args]
             for i, opt in enumerate(options):
@@ -322,7 +333,7 @@ def _encode(node: Any, value: Any, path: str, vals: dict[str, Any]) -> bool:
 
 def _encode_first(node: Any, path: str, vals: dict[str, Any]) -> None:
     if _is_dist(node):
-        (dist, args), = node.items()
+        ((dist, args),) = node.items()
         if dist in ("choice", "pchoice"):
             vals[path] = 0
             _encode_first(args[0] if dist == "choice" else args[0][1], f"{path}/0", vals)

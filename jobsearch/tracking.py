@@ -87,9 +87,7 @@ class RunRecorder:
         all_tags = {k: _stringify(v) for k, v in (tags or {}).items()}
         if parent_run_id:
             all_tags["mlflow.parentRunId"] = parent_run_id
-        run = client.create_run(
-            experiment_id(client, experiment), run_name=run_name, tags=all_tags
-        )
+        run = client.create_run(experiment_id(client, experiment), run_name=run_name, tags=all_tags)
         self.run_id = run.info.run_id
 
     def log(

@@ -139,7 +139,9 @@ def vectorize(split: Split, vocab_size: int = 20000, cache_dir: Path | None = No
         vocabulary = [str(w) for w in layer.get_vocabulary()]
         tokens = {p: tokenize(layer, split.texts[p]) for p in ("train", "val", "test")}
         cache_dir.mkdir(parents=True, exist_ok=True)
-        arrays = {f"{p}_{k}": a for p, (i, s) in tokens.items() for k, a in (("ids", i), ("splits", s))}
+        arrays = {
+            f"{p}_{k}": a for p, (i, s) in tokens.items() for k, a in (("ids", i), ("splits", s))
+        }
         tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
         np.savez(tmp, vocabulary=np.array(vocabulary, dtype=str), **arrays)
         os.replace(tmp, path)
