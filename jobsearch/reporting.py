@@ -67,6 +67,12 @@ def _baseline(search) -> dict[str, Any] | None:
     return dict(runs[0].data.metrics) if runs else None
 
 
+def _run_baseline(search) -> dict[str, Any]:
+    from .baseline import run_baseline
+
+    return run_baseline(search.data, search.uri, search.cfg.experiment)
+
+
 def finalize(search, stop_reason: str) -> dict[str, Any]:
     """Log the table, plots and best model to the parent run; print and return the summary."""
     from . import plots
@@ -114,15 +120,19 @@ def finalize(search, stop_reason: str) -> dict[str, Any]:
         "tracking_uri": search.uri,
         "ui_command": ui_command(search.uri),
         "best": best and {k: v for k, v in best.items() if k != "test_predictions"},
-        "baseline": _baseline(search),
+        "baseline": _baseline(search) or _run_baseline(search),
         "model_version": None,
     }
     if best is not None:
         parent.log_dict(best["params"], "best_params.json")
-        if cfg.register and (out / "best.weights.h5").is_file():
+        weights = out / "best.weights.h5"
+        if cfg.register and weights.is_file() and state.registered_trial != best["tid"]:
             from .registry import log_and_register
+            from .search import save_state
 
             summary["model_version"] = log_and_register(search, parent)
+            state.registered_trial = best["tid"]
+            save_state(search.path, state)
     parent.log(metrics={"wall_seconds": state.wall_seconds}, tags={"stop_reason": stop_reason})
     parent.finish("FINISHED")
     print(format_summary(summary))

@@ -78,6 +78,7 @@ class SearchState:
     identity: dict[str, Any]
     best: dict[str, Any] | None = None
     wall_seconds: float = 0.0
+    registered_trial: int | None = None
 
 
 def to_native(value: Any) -> Any:

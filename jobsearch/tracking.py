@@ -34,7 +34,8 @@ def _artifact_root(uri: str) -> str | None:
 
 
 def quiet_logs() -> None:
-    """Silence MLflow's and alembic's INFO chatter."""
+    """Silence MLflow's and alembic's INFO chatter and download progress bars."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     for name in ("mlflow", "alembic", "alembic.runtime.migration"):
         logging.getLogger(name).setLevel(logging.WARNING)
 

@@ -1,0 +1,110 @@
+"""``python -m jobsearch.predict``: industries for raw postings from a registered model."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+BATCH = 512
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    from .cli import OneLineParser
+
+    parser = OneLineParser(
+        prog="python -m jobsearch.predict",
+        description="Predict industries for job descriptions with a logged or registered model, "
+        "e.g. --model models:/demo-random@champion.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("texts", nargs="*", help="job descriptions to classify")
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="model URI: models:/NAME@champion, models:/NAME/VERSION, runs:/ID/model",
+    )
+    parser.add_argument(
+        "--input", type=Path, help="file of postings (.csv, .tsv, .parquet, .jsonl)"
+    )
+    parser.add_argument(
+        "--text-col",
+        action="append",
+        dest="text_cols",
+        metavar="COL",
+        help="text column(s) of --input (repeatable); default: text",
+    )
+    parser.add_argument(
+        "--output", type=Path, help="write predictions here (.csv) instead of stdout"
+    )
+    parser.add_argument(
+        "--tracking-uri",
+        default=None,
+        help="MLflow tracking/registry URI; default: $MLFLOW_TRACKING_URI or ./mlruns",
+    )
+    args = parser.parse_args(argv)
+    if not args.texts and args.input is None:
+        parser.error("give job descriptions as arguments or --input FILE")
+
+    import mlflow
+    import pandas as pd
+    from mlflow.exceptions import MlflowException
+    from tqdm import tqdm
+
+    from .data import DataError, read_table, select_columns
+    from .tracking import quiet_logs, resolve_tracking_uri
+
+    quiet_logs()
+    try:
+        if args.input is not None:
+            frame = read_table(args.input)
+            cols = args.text_cols or ["text"]
+            missing = [c for c in cols if c not in frame.columns]
+            if missing:
+                raise DataError(
+                    f"{args.input}: missing column {missing[0]!r}; columns present: "
+                    f"{', '.join(map(str, frame.columns))}"
+                )
+            texts = select_columns(frame.assign(_label=""), cols, "_label", str(args.input))[
+                "text"
+            ].tolist()
+            if not texts:
+                raise DataError(f"{args.input}: no rows to predict")
+        else:
+            texts = list(args.texts)
+        mlflow.set_tracking_uri(resolve_tracking_uri(args.tracking_uri))
+        model = mlflow.pyfunc.load_model(args.model)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (MlflowException, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"error: cannot load model {args.model!r}: {first}", file=sys.stderr)
+        return 2
+    parts = []
+    for start in tqdm(
+        range(0, len(texts), BATCH),
+        desc="predicting",
+        unit="batch",
+        disable=len(texts) <= BATCH,
+        file=sys.stderr,
+    ):
+        parts.append(model.predict(pd.DataFrame({"text": texts[start : start + BATCH]})))
+    result = pd.concat(parts, ignore_index=True)
+    if args.output is not None:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        result.insert(0, "text", texts)
+        tmp = args.output.with_name(f".{args.output.name}.tmp")
+        result.to_csv(tmp, index=False)
+        tmp.replace(args.output)
+        print(f"wrote {len(result)} predictions to {args.output}")
+    else:
+        for text, row in zip(texts, result.itertuples(index=False)):
+            short = text if len(text) <= 60 else text[:57] + "..."
+            print(f"{row.industry}\t{row.probability:.3f}\t{short}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
