@@ -165,7 +165,7 @@ def run_search_cli(algo: str, argv: list[str] | None = None) -> int:
 
     from .data import DataError
     from .params import ParamError
-    from .search import SearchConfig, SearchError, run_search
+    from .search import SearchConfig, SearchError, run_search, state_path
     from .spaces import SpaceError, load_space
     from .vectorize import prepare_dataset
 
@@ -179,6 +179,8 @@ def run_search_cli(algo: str, argv: list[str] | None = None) -> int:
     )
     try:
         space = load_space(args.space or default_space(), overrides)
+        if args.resume and not state_path(Path("mlruns") / "searches", experiment).is_file():
+            raise SearchError(f"--resume: no saved search for experiment {experiment!r}")
         data = prepare_dataset(
             args.data,
             text_cols=args.text_cols or ["text"],

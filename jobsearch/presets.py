@@ -72,6 +72,7 @@ MODEL_3 = {
 ANSWER_BASELINE = {
     "embedding_dim": 64,
     "lstm_units": 32,
+    "lstm_output": "last",
     "dense_layers": [],
     "batch_size": 256,
     "top_k": 16,

@@ -29,8 +29,8 @@ def _requirements() -> list[str]:
 def log_pyfunc(run_id: str, params: dict, data, weights: Path, tracking_uri: str):
     """Log the pyfunc model (weights, vocabulary, labels) under ``run_id``; return its info."""
     import mlflow
-    import pandas as pd
-    from mlflow.models import infer_signature
+    from mlflow.models import ModelSignature, infer_signature
+    from mlflow.types import ColSpec, Schema
 
     from .serving import IndustryClassifier, top_industries
 
@@ -43,9 +43,13 @@ def log_pyfunc(run_id: str, params: dict, data, weights: Path, tracking_uri: str
             json.dumps({"params": params, "classes": data.classes, "vocabulary": data.vocabulary}),
             encoding="utf-8",
         )
-        example = pd.DataFrame({"text": data.split.texts["val"][:2]})
+        example = list(data.split.texts["val"][:2])
         probs = np.full((2, len(data.classes)), 1.0 / len(data.classes), dtype=np.float32)
-        signature = infer_signature(example, top_industries(probs, data.classes))
+        # An unnamed string column: a DataFrame with one text column or a list of strings.
+        signature = ModelSignature(
+            inputs=Schema([ColSpec("string")]),
+            outputs=infer_signature(example, top_industries(probs, data.classes)).outputs,
+        )
         with mlflow.start_run(run_id=run_id):
             return mlflow.pyfunc.log_model(
                 name="model",

@@ -96,9 +96,10 @@ def to_native(value: Any) -> Any:
     return value
 
 
-def state_path(cfg: SearchConfig) -> Path:
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in cfg.experiment)
-    return Path(cfg.state_dir) / safe / "state.pkl"
+def state_path(state_dir: Path, experiment: str) -> Path:
+    """Where the search of ``experiment`` is saved."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in experiment)
+    return Path(state_dir) / safe / "state.pkl"
 
 
 def save_state(path: Path, state: SearchState) -> None:
@@ -159,7 +160,7 @@ class Search:
         self.uri = resolve_tracking_uri(cfg.tracking_uri)
         self.client = get_client(self.uri)
         self.domain = Domain(lambda _: None, cfg.space.expr)
-        self.path = state_path(cfg)
+        self.path = state_path(cfg.state_dir, cfg.experiment)
         self.workdir = self.path.parent
         self.pruner = MedianPruner() if cfg.prune else None
         self.identity = {

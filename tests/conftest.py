@@ -1,0 +1,72 @@
+"""Shared fixtures: a tiny postings file, a private token cache and throwaway MLflow stores."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SMOKE = ROOT / "search_spaces" / "smoke.yaml"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """Keep the token cache out of the user's home."""
+    path = tmp_path_factory.mktemp("cache")
+    os.environ["JOBSEARCH_CACHE_DIR"] = str(path)
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_csv(tmp_path_factory) -> Path:
+    """About 600 demo postings as a CSV with title/description/industry columns."""
+    from jobsearch.demo import generate_demo
+
+    path = tmp_path_factory.mktemp("data") / "tiny.csv"
+    generate_demo(n_rows=600, seed=1).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tiny_csv, private_cache):
+    from jobsearch import prepare_dataset
+
+    return prepare_dataset(tiny_csv, ["title", "description"], "industry")
+
+
+@pytest.fixture
+def store(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}"
+
+
+def run_cli(module: str, *args: str, cwd: Path, timeout: float = 600, **kw):
+    """Run ``python -m module args`` as a user would."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kw,
+    )
+
+
+def search_args(tiny_csv: Path, *extra: str) -> list[str]:
+    return [
+        "--data",
+        str(tiny_csv),
+        "--text-col",
+        "title",
+        "--text-col",
+        "description",
+        "--space",
+        str(SMOKE),
+        *extra,
+    ]

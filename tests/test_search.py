@@ -1,0 +1,212 @@
+"""Whole searches through the command line, read back from MLflow."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from mlflow import MlflowClient
+
+from conftest import ROOT, run_cli, search_args
+from jobsearch.search import load_state
+
+
+def _children(client, parent_id):
+    exp = client.get_run(parent_id).info.experiment_id
+    return client.search_runs(
+        [exp],
+        filter_string=f"tags.mlflow.parentRunId = '{parent_id}'",
+        order_by=["attributes.start_time ASC"],
+    )
+
+
+def _state(cwd, experiment):
+    return load_state(cwd / "mlruns" / "searches" / experiment / "state.pkl")
+
+
+@pytest.mark.parametrize("algo", ["random", "tpe"])
+def test_search_end_to_end(algo, tiny_csv, tmp_path):
+    extra = ["--startup-trials", "2"] if algo == "tpe" else []
+    done = run_cli(
+        f"jobsearch.{algo}",
+        *search_args(tiny_csv, "--trials", "3", "--experiment", "e", "--no-register", *extra),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "trial 3/3" in done.stdout and "best params" in done.stdout
+    assert "mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db" in done.stdout
+    assert "TF-IDF baseline" in done.stdout
+    client = MlflowClient(f"sqlite:///{tmp_path}/mlruns/mlflow.db")
+    state = _state(tmp_path, "e")
+    parent = client.get_run(state.parent_run_id)
+    assert parent.info.status == "FINISHED" and parent.data.params["algo"] == algo
+    children = _children(client, state.parent_run_id)
+    assert [c.info.run_name for c in children] == ["trial-001", "trial-002", "trial-003"]
+    assert len({frozenset(c.data.params) for c in children}) == 1  # same keys: compare view
+    assert parent.data.metrics["best_objective"] == min(
+        c.data.metrics["objective"] for c in children
+    )
+    files = {a.path for a in client.list_artifacts(parent.info.run_id)}
+    assert {"trials.csv", "plots", "search_space.yaml", "best_params.json"} <= files
+    plots = {a.path for a in client.list_artifacts(parent.info.run_id, "plots")}
+    assert {"plots/best_so_far.png", "plots/confusion_matrix.png"} <= plots
+    # a second run of the same command has nothing left to do
+    again = run_cli(
+        f"jobsearch.{algo}",
+        *search_args(tiny_csv, "--trials", "3", "--experiment", "e", "--no-register", *extra),
+        cwd=tmp_path,
+    )
+    assert again.returncode == 0 and "trial " not in again.stdout.replace("trials:", "")
+    assert len(_children(client, state.parent_run_id)) == 3
+
+
+def test_same_seed_same_params(tiny_csv, tmp_path):
+    sampled = []
+    for name in ("a", "b"):
+        out = run_cli(
+            "jobsearch.random",
+            *search_args(
+                tiny_csv,
+                "--trials",
+                "2",
+                "--max-epochs",
+                "1",
+                "--no-register",
+                "--seed",
+                "5",
+                "--experiment",
+                name,
+            ),
+            cwd=tmp_path,
+        )
+        assert out.returncode == 0, out.stderr[-2000:]
+        state = _state(tmp_path, name)
+        sampled.append([t["result"]["params"] for t in state.trials.trials])
+    assert sampled[0] == sampled[1]
+    assert sampled[0][0] != sampled[0][1]
+
+
+def test_resume_after_sigkill_loses_and_duplicates_nothing(tiny_csv, tmp_path):
+    args = search_args(
+        tiny_csv, "--trials", "4", "--experiment", "k", "--no-register", "--no-prune"
+    )
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jobsearch.random", *args],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    state_file = tmp_path / "mlruns" / "searches" / "k" / "state.pkl"
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        state = load_state(state_file) if state_file.exists() else None
+        if state is not None and len(state.trials.trials) >= 1:
+            break
+        time.sleep(0.2)
+    time.sleep(0.8)  # well inside trial 2
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    killed_at = len(load_state(state_file).trials.trials)
+    assert 1 <= killed_at < 4
+    out = run_cli("jobsearch.random", *args, "--resume", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-3000:]
+    client = MlflowClient(f"sqlite:///{tmp_path}/mlruns/mlflow.db")
+    state = load_state(state_file)
+    assert len(state.trials.trials) == 4
+    children = _children(client, state.parent_run_id)
+    finished = [c.info.run_name for c in children if c.info.status == "FINISHED"]
+    assert sorted(finished) == ["trial-001", "trial-002", "trial-003", "trial-004"]
+    others = [c for c in children if c.info.status != "FINISHED"]
+    assert all(c.info.status == "KILLED" for c in others) and len(others) <= 1
+
+
+def test_ctrl_c_marks_trial_killed_and_exits_130(tiny_csv, tmp_path):
+    args = search_args(tiny_csv, "--trials", "3", "--experiment", "c", "--no-register")
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jobsearch.random", *args],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    state_file = tmp_path / "mlruns" / "searches" / "c" / "state.pkl"
+    deadline = time.time() + 300
+    while time.time() < deadline and not (
+        state_file.exists() and len(load_state(state_file).trials.trials) >= 1
+    ):
+        time.sleep(0.2)
+    time.sleep(0.8)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    assert "resume with: python -m jobsearch.random" in err and "--resume" in err
+    client = MlflowClient(f"sqlite:///{tmp_path}/mlruns/mlflow.db")
+    state = load_state(state_file)
+    statuses = [c.info.status for c in _children(client, state.parent_run_id)]
+    assert statuses.count("KILLED") == 1 and "RUNNING" not in statuses
+
+
+def test_help_is_fast_and_explains_every_flag(tmp_path):
+    started = time.time()
+    out = run_cli("jobsearch.tpe", "--help", cwd=tmp_path)
+    assert out.returncode == 0
+    for flag in (
+        "--trials",
+        "--space",
+        "--data",
+        "--text-col",
+        "--label-col",
+        "--experiment",
+        "--tracking-uri",
+        "--seed",
+        "--max-epochs",
+        "--timeout",
+        "--objective",
+        "--stop-after",
+        "--resume",
+        "--no-prune",
+        "--startup-trials",
+    ):
+        assert flag in out.stdout
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, jobsearch.random, jobsearch.cli;"
+            "jobsearch.cli.search_parser('random');"
+            "print('tensorflow' in sys.modules, 'mlflow' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert probe.stdout.strip() == "False False"
+    assert time.time() - started < 60
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--trials", "0"], "--trials: must be a whole number >= 1"),
+        (["--objective", "f1"], "invalid choice: 'f1'"),
+        (["--bogus"], "unrecognized arguments: --bogus"),
+        (["--space", "nope.yaml"], "error: nope.yaml: no such space file"),
+        (["--data", "missing.csv"], "error: missing.csv: no such file"),
+        (["--resume", "--experiment", "never"], "--resume: no saved search for experiment 'never'"),
+    ],
+)
+def test_bad_flags_one_line_exit_2(tmp_path, args, message):
+    out = run_cli("jobsearch.random", *args, cwd=tmp_path)
+    assert out.returncode == 2
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], out.stderr
+    assert "Traceback" not in out.stderr
+    assert not (tmp_path / "mlruns" / "searches").exists()
