@@ -51,8 +51,10 @@ def main() -> None:
     parser.add_argument("--model1-epochs", type=int, default=2)
     args = parser.parse_args()
     data = prepare_dataset(args.data, args.text_cols or ["text"], args.label_col)
-    print(f"machine: {device_info()['device']} ({platform.machine()}), "
-          f"data: {data.summary['source']} {data.summary['splits']}")
+    print(
+        f"machine: {device_info()['device']} ({platform.machine()}), "
+        f"data: {data.summary['source']} {data.summary['splits']}"
+    )
     gflops = matmul_gflops()
     print(f"float32 matmul: {gflops:.1f} GFLOP/s")
     runs = {
@@ -65,7 +67,8 @@ def main() -> None:
         assert r["status"] == "ok", r.get("error")
         achieved = (
             lstm_train_flops_per_example(params, params["embedding_dim"])
-            * r["examples_per_second"] / 1e9
+            * r["examples_per_second"]
+            / 1e9
         )
         results[name] = r
         print(

@@ -344,6 +344,7 @@ class Search:
                     stop_reason = f"no improvement in {cfg.stop_after} trials"
                     break
                 tid = len(trials.trials)
+                trial_start = time.perf_counter()
                 doc = self._next_doc(tid)
                 params = self._params_of(doc)
                 before = self.state.best["loss"] if self.state.best else math.inf
@@ -352,6 +353,7 @@ class Search:
                 self.state.wall_seconds += time.time() - started
                 started = time.time()
                 save_state(self.path, self.state)
+                doc["result"]["trial_seconds"] = time.perf_counter() - trial_start
                 improved = self.state.best is not None and self.state.best["loss"] < before
                 since_best = 0 if improved else since_best + 1
                 self._log_progress(len(trials.trials))

@@ -44,9 +44,15 @@ def store(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}"
 
 
+def cli_env(**extra: str) -> dict[str, str]:
+    """A user's environment: no tracking URI left over from other tests (mlflow sets one)."""
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    return {**env, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1", **extra}
+
+
 def run_cli(module: str, *args: str, cwd: Path, timeout: float = 600, **kw):
     """Run ``python -m module args`` as a user would."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
+    env = cli_env()
     return subprocess.run(
         [sys.executable, "-m", module, *args],
         cwd=cwd,

@@ -54,6 +54,7 @@ def test_cleaning_drops_empty_duplicates_and_small_classes():
         }
     )
     cleaned, summary = clean_postings(frame, min_class_size=2)
+    assert cleaned["text"].tolist() == ["a b", "c d", "g h", "i j", "k l"]
     assert summary["removed"] == {"empty_text_or_label": 2, "duplicate_text": 1, "small_class": 1}
     assert summary["dropped_classes"] == ["rare"]
     merged, summary = clean_postings(

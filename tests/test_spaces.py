@@ -93,7 +93,7 @@ def test_validation_errors_name_file_and_path(tmp_path, doc, message):
 
 def test_yaml_syntax_error_names_line(tmp_path):
     with pytest.raises(SpaceError, match=r"space.yaml: line 2: not valid YAML"):
-        _space(tmp_path, "lstm_units: 3\ndropout: [0, \n")
+        _space(tmp_path, "lstm_units: 3\ndropout: a: b\n")
 
 
 @pytest.mark.parametrize("name", ["default.yaml", "seed.yaml", "smoke.yaml"])
