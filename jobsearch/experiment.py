@@ -46,9 +46,13 @@ def _train_and_evaluate(
         compile_model(model, params)
         timings["build_seconds"] = time.perf_counter() - t
 
+        timings["epoch_logging_seconds"] = 0.0
+
         def on_epoch(step: int, metrics: dict[str, float]) -> None:
             if recorder is not None:
+                t = time.perf_counter()
                 recorder.log(metrics=metrics, step=step)
+                timings["epoch_logging_seconds"] += time.perf_counter() - t
 
         prune = pruner.should_prune if pruner is not None else None
         outcome = fit(model, data, params, on_epoch, prune)

@@ -46,7 +46,8 @@ def trials_table(trials) -> pd.DataFrame:
                 "epochs": r.get("epochs"),
                 "seconds": r.get("total_seconds"),
                 "error": r.get("error"),
-                **flatten_params(r.get("params", {})),
+                **{k: v for k, v in flatten_params(r.get("params", {})).items()
+                   if k != "objective"},
             }
         )
     return pd.DataFrame(rows)

@@ -37,6 +37,7 @@ RESULT_KEYS = (
     "fit_seconds",
     "evaluate_seconds",
     "build_seconds",
+    "epoch_logging_seconds",
     "run_id",
     "error",
     "params",

@@ -31,13 +31,12 @@ def _state(cwd, experiment):
 @pytest.mark.parametrize("algo", ["random", "tpe"])
 def test_search_end_to_end(algo, tiny_csv, tmp_path):
     extra = ["--startup-trials", "2"] if algo == "tpe" else []
-    done = run_cli(
-        f"jobsearch.{algo}",
-        *search_args(tiny_csv, "--trials", "3", "--experiment", "e", "--no-register", *extra),
-        cwd=tmp_path,
+    args = search_args(
+        tiny_csv, "--trials", "5", "--max-epochs", "1", "--experiment", "e", "--no-register", *extra
     )
+    done = run_cli(f"jobsearch.{algo}", *args, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "trial 3/3" in done.stdout and "best params" in done.stdout
+    assert "trial 5/5" in done.stdout and "best params" in done.stdout
     assert "mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db" in done.stdout
     assert "TF-IDF baseline" in done.stdout
     client = MlflowClient(f"sqlite:///{tmp_path}/mlruns/mlflow.db")
@@ -45,7 +44,7 @@ def test_search_end_to_end(algo, tiny_csv, tmp_path):
     parent = client.get_run(state.parent_run_id)
     assert parent.info.status == "FINISHED" and parent.data.params["algo"] == algo
     children = _children(client, state.parent_run_id)
-    assert [c.info.run_name for c in children] == ["trial-001", "trial-002", "trial-003"]
+    assert [c.info.run_name for c in children] == [f"trial-00{i}" for i in range(1, 6)]
     assert len({frozenset(c.data.params) for c in children}) == 1  # same keys: compare view
     assert parent.data.metrics["best_objective"] == min(
         c.data.metrics["objective"] for c in children
@@ -53,15 +52,12 @@ def test_search_end_to_end(algo, tiny_csv, tmp_path):
     files = {a.path for a in client.list_artifacts(parent.info.run_id)}
     assert {"trials.csv", "plots", "search_space.yaml", "best_params.json"} <= files
     plots = {a.path for a in client.list_artifacts(parent.info.run_id, "plots")}
-    assert {"plots/best_so_far.png", "plots/confusion_matrix.png"} <= plots
+    expected = {"best_so_far", "confusion_matrix", "objective_vs_params", "param_importance"}
+    assert {f"plots/{name}.png" for name in expected} <= plots
     # a second run of the same command has nothing left to do
-    again = run_cli(
-        f"jobsearch.{algo}",
-        *search_args(tiny_csv, "--trials", "3", "--experiment", "e", "--no-register", *extra),
-        cwd=tmp_path,
-    )
+    again = run_cli(f"jobsearch.{algo}", *args, cwd=tmp_path)
     assert again.returncode == 0 and not re.search(r"^trial \d+/", again.stdout, re.M)
-    assert len(_children(client, state.parent_run_id)) == 3
+    assert len(_children(client, state.parent_run_id)) == 5
 
 
 def test_same_seed_same_params(tiny_csv, tmp_path):
