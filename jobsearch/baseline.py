@@ -5,10 +5,8 @@ It logs the same metric names as the LSTM trials, so the MLflow UI shows it besi
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 BASELINE_KIND = "baseline"
@@ -65,40 +63,24 @@ def _full_probs(probs, seen, n_classes: int):
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
-    from .cli import OneLineParser
+    from .cli import HelpFormatter, OneLineParser, add_data_flags, load_data
 
     parser = OneLineParser(
         prog="python -m jobsearch.baseline",
         description="Train TF-IDF + logistic regression on the same train/validation/test split "
         "as the LSTM searches and log it as a run (same metric names) in the experiment.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
-    parser.add_argument("--data", type=Path, default=None, help="postings file; default: demo set")
-    parser.add_argument(
-        "--text-col",
-        action="append",
-        dest="text_cols",
-        metavar="COL",
-        help="text column (repeatable); default: text",
-    )
-    parser.add_argument("--label-col", default="industry", help="label column")
-    parser.add_argument("--min-class-size", type=int, default=10, help="smaller classes dropped")
+    add_data_flags(parser)
     parser.add_argument("--seed", type=int, default=0, help="split seed (match the search's)")
     parser.add_argument("--experiment", default="demo-random", help="MLflow experiment")
     parser.add_argument("--tracking-uri", default=None, help="MLflow tracking URI")
     args = parser.parse_args(argv)
 
     from .data import DataError
-    from .vectorize import prepare_dataset
 
     try:
-        data = prepare_dataset(
-            args.data,
-            args.text_cols or ["text"],
-            args.label_col,
-            min_class_size=args.min_class_size,
-            seed=args.seed,
-        )
+        data = load_data(args)
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -13,6 +13,15 @@ from pathlib import Path
 REPO_SPACES = Path(__file__).resolve().parent.parent / "search_spaces"
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows a flag's default only when it has a meaningful one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default in (None, False) or action.help is None:
+            return action.help or ""
+        return super()._get_help_string(action)
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse that reports a bad flag in one line (exit code 2)."""
 
@@ -40,32 +49,8 @@ def positive_float(text: str) -> float:
     return value
 
 
-def search_parser(algo: str) -> OneLineParser:
-    """The parser for one search driver."""
-    name = "random search" if algo == "random" else "TPE (Bayesian) search"
-    parser = OneLineParser(
-        prog=f"python -m jobsearch.{algo}",
-        description=(
-            f"Run a {name} over LSTM industry classifiers. Each trial trains and evaluates "
-            "one model with run_experiment and is logged as a child MLflow run under one parent "
-            "run per search. With no data flags it uses the bundled demo postings. A search "
-            "is saved after every trial: run the same command again (or add --resume) to "
-            "continue it."
-        ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    parser.add_argument(
-        "--trials",
-        type=positive_int,
-        default=20,
-        help="total number of trials, counting those of an earlier run of this search",
-    )
-    parser.add_argument(
-        "--space",
-        type=Path,
-        default=None,
-        help="YAML search space (see search_spaces/README.md); default: search_spaces/default.yaml",
-    )
+def add_data_flags(parser: argparse.ArgumentParser) -> None:
+    """--data, --text-col, --label-col, --min-class-size, --merge-small (shared by the CLIs)."""
     parser.add_argument(
         "--data",
         type=Path,
@@ -92,6 +77,49 @@ def search_parser(algo: str) -> OneLineParser:
         action="store_true",
         help="merge small classes into one 'Other' class instead of dropping them",
     )
+
+
+def load_data(args: argparse.Namespace):
+    """The prepared dataset the data flags describe (the demo set without --data)."""
+    from .vectorize import prepare_dataset
+
+    return prepare_dataset(
+        args.data,
+        text_cols=args.text_cols or ["text"],
+        label_col=args.label_col,
+        min_class_size=args.min_class_size,
+        small_classes="merge" if args.merge_small else "drop",
+        seed=args.seed,
+    )
+
+
+def search_parser(algo: str) -> OneLineParser:
+    """The parser for one search driver."""
+    name = "random search" if algo == "random" else "TPE (Bayesian) search"
+    parser = OneLineParser(
+        prog=f"python -m jobsearch.{algo}",
+        description=(
+            f"Run a {name} over LSTM industry classifiers. Each trial trains and evaluates "
+            "one model with run_experiment and is logged as a child MLflow run under one parent "
+            "run per search. With no data flags it uses the bundled demo postings. A search "
+            "is saved after every trial: run the same command again (or add --resume) to "
+            "continue it."
+        ),
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument(
+        "--trials",
+        type=positive_int,
+        default=20,
+        help="total number of trials, counting those of an earlier run of this search",
+    )
+    parser.add_argument(
+        "--space",
+        type=Path,
+        default=None,
+        help="YAML search space (see search_spaces/README.md); default: search_spaces/default.yaml",
+    )
+    add_data_flags(parser)
     parser.add_argument(
         "--experiment",
         default=None,
@@ -167,7 +195,6 @@ def run_search_cli(algo: str, argv: list[str] | None = None) -> int:
     from .params import ParamError
     from .search import SearchConfig, SearchError, run_search, state_path
     from .spaces import SpaceError, load_space
-    from .vectorize import prepare_dataset
 
     overrides = {}
     if args.max_epochs is not None:
@@ -181,14 +208,7 @@ def run_search_cli(algo: str, argv: list[str] | None = None) -> int:
         space = load_space(args.space or default_space(), overrides)
         if args.resume and not state_path(Path("mlruns") / "searches", experiment).is_file():
             raise SearchError(f"--resume: no saved search for experiment {experiment!r}")
-        data = prepare_dataset(
-            args.data,
-            text_cols=args.text_cols or ["text"],
-            label_col=args.label_col,
-            min_class_size=args.min_class_size,
-            small_classes="merge" if args.merge_small else "drop",
-            seed=args.seed,
-        )
+        data = load_data(args)
         cfg = SearchConfig(
             algo=algo,
             space=space,

@@ -92,6 +92,24 @@ def _train_and_evaluate(
     }
 
 
+def _freeze_imports() -> None:
+    """Move the objects of already-imported libraries out of the collector's view, once.
+
+    TensorFlow and Keras leave hundreds of thousands of long-lived objects; with them frozen, the
+    collection after each trial takes a few milliseconds instead of half a second.
+    """
+    global _FROZEN
+    if not _FROZEN:
+        import keras  # noqa: F401  (imported here so its objects are frozen too)
+
+        gc.collect()
+        gc.freeze()
+        _FROZEN = True
+
+
+_FROZEN = False
+
+
 def run_experiment(
     params: dict[str, Any] | None = None,
     *,
@@ -115,6 +133,7 @@ def run_experiment(
     from .tracking import RunRecorder, get_client
 
     params = resolve_params(params)
+    _freeze_imports()
     started = time.perf_counter()
     if data is None:
         data = prepare_dataset()
@@ -160,8 +179,7 @@ def run_experiment(
     finally:
         import keras
 
-        keras.backend.clear_session()
-        gc.collect()
+        keras.backend.clear_session()  # also runs gc.collect()
     result["data_prep_seconds"] = data.prep_seconds
     result["total_seconds"] = time.perf_counter() - started
     if recorder is not None:

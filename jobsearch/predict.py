@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -11,13 +10,13 @@ BATCH = 512
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
-    from .cli import OneLineParser
+    from .cli import HelpFormatter, OneLineParser
 
     parser = OneLineParser(
         prog="python -m jobsearch.predict",
         description="Predict industries for job descriptions with a logged or registered model, "
         "e.g. --model models:/demo-random@champion.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("texts", nargs="*", help="job descriptions to classify")
     parser.add_argument(

@@ -46,8 +46,9 @@ def trials_table(trials) -> pd.DataFrame:
                 "epochs": r.get("epochs"),
                 "seconds": r.get("total_seconds"),
                 "error": r.get("error"),
-                **{k: v for k, v in flatten_params(r.get("params", {})).items()
-                   if k != "objective"},
+                **{
+                    k: v for k, v in flatten_params(r.get("params", {})).items() if k != "objective"
+                },
             }
         )
     return pd.DataFrame(rows)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -64,15 +67,27 @@ def run_cli(module: str, *args: str, cwd: Path, timeout: float = 600, **kw):
     )
 
 
+DATA_ARGS = ["--text-col", "title", "--text-col", "description"]
+
+
 def search_args(tiny_csv: Path, *extra: str) -> list[str]:
-    return [
-        "--data",
-        str(tiny_csv),
-        "--text-col",
-        "title",
-        "--text-col",
-        "description",
-        "--space",
-        str(SMOKE),
-        *extra,
-    ]
+    return ["--data", str(tiny_csv), *DATA_ARGS, "--space", str(SMOKE), *extra]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url: str, server: subprocess.Popen, timeout: float = 120) -> None:
+    """Poll ``url`` until it answers; fail if the server exits or time runs out."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            assert server.poll() is None, f"server exited with {server.returncode}"
+            assert time.time() < deadline, f"{url} did not answer in {timeout}s"
+            time.sleep(0.5)

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 
 import mlflow
 import pandas as pd
 import pytest
-from conftest import cli_env, run_cli, search_args
+from conftest import DATA_ARGS, cli_env, free_port, run_cli, search_args, wait_for_http
 from mlflow import MlflowClient
 
 from jobsearch.demo import industries
@@ -127,15 +125,9 @@ def test_predict_cli_text_file_and_errors(registered, tmp_path):
         assert "Traceback" not in bad.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_mlflow_models_serve_answers_raw_text(registered):
     cwd, uri = registered
-    port = _free_port()
+    port = free_port()
     # as after `source .venv/bin/activate`: mlflow starts uvicorn from PATH
     path = f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}"
     env = cli_env(MLFLOW_TRACKING_URI=uri, PATH=path)
@@ -163,13 +155,7 @@ def test_mlflow_models_serve_answers_raw_text(registered):
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
+        wait_for_http(f"http://127.0.0.1:{port}/ping", server)
         body = json.dumps(
             {
                 "dataframe_split": {
@@ -200,10 +186,7 @@ def test_baseline_logs_same_metric_names(tiny_csv, tmp_path, store):
         "jobsearch.baseline",
         "--data",
         str(tiny_csv),
-        "--text-col",
-        "title",
-        "--text-col",
-        "description",
+        *DATA_ARGS,
         "--experiment",
         "b",
         "--tracking-uri",

@@ -28,6 +28,29 @@ def _state(cwd, experiment):
     return load_state(cwd / "mlruns" / "searches" / experiment / "state.pkl")
 
 
+def _start_and_wait_for_trial_2(args, cwd, experiment, **popen):
+    """Start a search and return once trial 2's MLflow run is RUNNING (mid-trial)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jobsearch.random", *args], cwd=cwd, env=cli_env(), **popen
+    )
+    state_file = cwd / "mlruns" / "searches" / experiment / "state.pkl"
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        state = load_state(state_file) if state_file.exists() else None
+        if state is not None and len(state.trials.trials) >= 1:
+            client = MlflowClient(f"sqlite:///{cwd}/mlruns/mlflow.db")
+            running = [
+                c
+                for c in _children(client, state.parent_run_id)
+                if c.info.run_name == "trial-002" and c.info.status == "RUNNING"
+            ]
+            if running:
+                return proc, state_file
+        assert proc.poll() is None, "search ended before trial 2 started"
+        time.sleep(0.1)
+    raise AssertionError("trial 2 never started")
+
+
 @pytest.mark.parametrize("algo", ["random", "tpe"])
 def test_search_end_to_end(algo, tiny_csv, tmp_path):
     extra = ["--startup-trials", "2"] if algo == "tpe" else []
@@ -90,26 +113,12 @@ def test_resume_after_sigkill_loses_and_duplicates_nothing(tiny_csv, tmp_path):
     args = search_args(
         tiny_csv, "--trials", "4", "--experiment", "k", "--no-register", "--no-prune"
     )
-    env = cli_env()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jobsearch.random", *args],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    proc, state_file = _start_and_wait_for_trial_2(
+        args, tmp_path, "k", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    state_file = tmp_path / "mlruns" / "searches" / "k" / "state.pkl"
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        state = load_state(state_file) if state_file.exists() else None
-        if state is not None and len(state.trials.trials) >= 1:
-            break
-        time.sleep(0.2)
-    time.sleep(0.8)  # well inside trial 2
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    killed_at = len(load_state(state_file).trials.trials)
-    assert 1 <= killed_at < 4
+    assert len(load_state(state_file).trials.trials) == 1
     out = run_cli("jobsearch.random", *args, "--resume", cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-3000:]
     client = MlflowClient(f"sqlite:///{tmp_path}/mlruns/mlflow.db")
@@ -118,28 +127,15 @@ def test_resume_after_sigkill_loses_and_duplicates_nothing(tiny_csv, tmp_path):
     children = _children(client, state.parent_run_id)
     finished = [c.info.run_name for c in children if c.info.status == "FINISHED"]
     assert sorted(finished) == ["trial-001", "trial-002", "trial-003", "trial-004"]
-    others = [c for c in children if c.info.status != "FINISHED"]
-    assert all(c.info.status == "KILLED" for c in others) and len(others) <= 1
+    others = [(c.info.run_name, c.info.status) for c in children if c.info.status != "FINISHED"]
+    assert others == [("trial-002", "KILLED")]
 
 
 def test_ctrl_c_marks_trial_killed_and_exits_130(tiny_csv, tmp_path):
     args = search_args(tiny_csv, "--trials", "3", "--experiment", "c", "--no-register")
-    env = cli_env()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jobsearch.random", *args],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    proc, state_file = _start_and_wait_for_trial_2(
+        args, tmp_path, "c", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    state_file = tmp_path / "mlruns" / "searches" / "c" / "state.pkl"
-    deadline = time.time() + 300
-    while time.time() < deadline and not (
-        state_file.exists() and len(load_state(state_file).trials.trials) >= 1
-    ):
-        time.sleep(0.2)
-    time.sleep(0.8)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 import uuid
 
 import pytest
 import yaml
-from conftest import ROOT, cli_env
+from conftest import ROOT, cli_env, free_port, wait_for_http
 from mlflow import MlflowClient
 
 psycopg2 = pytest.importorskip("psycopg2")
 PG = {"host": "127.0.0.1", "port": 5432, "user": "root", "dbname": "postgres"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -62,7 +53,7 @@ def _compose_command(database: str, port: int, artifacts: str) -> list[str]:
 def test_trials_logged_through_the_compose_server(database, tiny_data, tmp_path):
     from jobsearch import run_experiment
 
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         _compose_command(database, port, str(tmp_path / "artifacts")),
         cwd=tmp_path,
@@ -72,15 +63,7 @@ def test_trials_logged_through_the_compose_server(database, tiny_data, tmp_path)
     )
     uri = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"{uri}/health", timeout=2)
-                break
-            except OSError:
-                assert server.poll() is None, "mlflow server exited"
-                assert time.time() < deadline, "mlflow server did not start"
-                time.sleep(0.5)
+        wait_for_http(f"{uri}/health", server)
         result = run_experiment(
             {"embedding_dim": 8, "lstm_units": 4, "max_len": 16, "max_epochs": 1},
             data=tiny_data,
