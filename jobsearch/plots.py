@@ -50,7 +50,7 @@ def param_effects(table: pd.DataFrame, params: list[str], path: Path) -> Path | 
         values = ok[name]
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             ax.scatter(values, ok["objective"], s=12, alpha=0.7)
-            if values.min() > 0 and values.max() / values.min() > 50:
+            if values.min() > 0 and (name == "learning_rate" or values.max() / values.min() > 100):
                 ax.set_xscale("log")
         else:
             cats = sorted(values.astype(str).unique())

@@ -54,6 +54,15 @@ def trials_table(trials) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def log_trials_table(search, parent) -> pd.DataFrame:
+    """Write the trials table to the parent run as ``trials.csv``; return it."""
+    table = trials_table(search.state.trials)
+    path = search.workdir / "trials.csv"
+    table.to_csv(path, index=False)
+    parent.log_artifact(path)
+    return table
+
+
 def _baseline(search) -> dict[str, Any] | None:
     """The newest TF-IDF baseline run on the same data in this experiment, if any."""
     exp = search.client.get_experiment_by_name(search.cfg.experiment)
@@ -82,11 +91,8 @@ def finalize(search, stop_reason: str) -> dict[str, Any]:
 
     cfg, state = search.cfg, search.state
     parent = RunRecorder(search.client, cfg.experiment, run_id=state.parent_run_id)
-    table = trials_table(state.trials)
+    table = log_trials_table(search, parent)
     out = search.workdir
-    csv = out / "trials.csv"
-    table.to_csv(csv, index=False)
-    parent.log_artifact(csv)
     objective = cfg.settings.get("objective", "accuracy")
     searched = [p for p in cfg.space.searched if p != "dense_layers"]
     if "dense_layers" in cfg.space.searched:

@@ -21,7 +21,7 @@ import numpy as np
 
 from .spaces import SearchSpace, encode_point
 
-STATE_VERSION = 1
+TABLE_EVERY = 10  # trials between refreshes of the parent's trials.csv
 RESULT_KEYS = (
     "loss",
     "status",
@@ -294,10 +294,14 @@ class Search:
         from .params import flatten_params
         from .tracking import RunRecorder
 
+        parent = RunRecorder(self.client, self.cfg.experiment, run_id=self.state.parent_run_id)
+        if n_done % TABLE_EVERY == 0:
+            from .reporting import log_trials_table
+
+            log_trials_table(self, parent)
         best = self.state.best
         if best is None:
             return
-        parent = RunRecorder(self.client, self.cfg.experiment, run_id=self.state.parent_run_id)
         parent.log(
             metrics={
                 "best_objective": best["loss"],
