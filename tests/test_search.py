@@ -202,3 +202,17 @@ def test_bad_flags_one_line_exit_2(tmp_path, args, message):
     assert len(lines) == 1 and message in lines[0], out.stderr
     assert "Traceback" not in out.stderr
     assert not (tmp_path / "mlruns" / "searches").exists()
+
+
+def test_timeout_stops_starting_new_trials(tiny_csv, tmp_path):
+    args = search_args(
+        tiny_csv, "--trials", "5", "--max-epochs", "1", "--experiment", "t", "--no-register"
+    )
+    out = run_cli("jobsearch.random", *args, "--timeout", "0.5", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Search finished (--timeout 0.5s reached)" in out.stdout
+    assert len(_state(tmp_path, "t").trials.trials) == 1
+    # the same command without the timeout continues the same search up to 5 trials
+    more = run_cli("jobsearch.random", *args, cwd=tmp_path)
+    assert more.returncode == 0, more.stderr[-2000:]
+    assert len(_state(tmp_path, "t").trials.trials) == 5
