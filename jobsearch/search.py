@@ -327,7 +327,7 @@ class Search:
 
         cfg = self.cfg
         trials = self.state.trials
-        started = time.time()
+        started = run_start = time.time()
         bar = tqdm(
             total=cfg.trials,
             initial=min(len(trials.trials), cfg.trials),
@@ -342,7 +342,7 @@ class Search:
         interrupted = False
         try:
             while len(trials.trials) < cfg.trials:
-                if cfg.timeout is not None and time.time() - started >= cfg.timeout:
+                if cfg.timeout is not None and time.time() - run_start >= cfg.timeout:
                     stop_reason = f"--timeout {cfg.timeout:g}s reached"
                     break
                 if cfg.stop_after is not None and since_best >= cfg.stop_after:
