@@ -34,6 +34,12 @@ class Spec:
 
 OBJECTIVES = ("accuracy", "macro_f1", "loss")
 
+
+def _rate(default: float, doc: str) -> Spec:
+    """A dropout-like rate in [0, 1)."""
+    return Spec("float", default, doc, 0, 1, high_inclusive=False)
+
+
 PARAMS: dict[str, Spec] = {
     "embedding_dim": Spec("int", 64, "Size of each word vector.", low=1, high=2048),
     "embedding_trainable": Spec("bool", True, "Update word vectors during training."),
@@ -43,18 +49,11 @@ PARAMS: dict[str, Spec] = {
         "'random', 'ppmi' (PPMI + truncated SVD learned on the training split, no download), "
         "or the path of a GloVe/word2vec text file.",
     ),
-    "spatial_dropout": Spec(
-        "float", 0.0, "SpatialDropout1D rate on the embeddings.", 0, 1, high_inclusive=False
-    ),
+    "spatial_dropout": _rate(0.0, "SpatialDropout1D rate on the embeddings."),
     "lstm_units": Spec("int", 64, "LSTM width (per direction).", low=1, high=4096),
-    "dropout": Spec("float", 0.0, "LSTM input dropout.", 0, 1, high_inclusive=False),
-    "recurrent_dropout": Spec(
-        "float",
-        0.0,
-        "LSTM recurrent dropout; anything above 0 disables the fused cuDNN kernel.",
-        0,
-        1,
-        high_inclusive=False,
+    "dropout": _rate(0.0, "LSTM input dropout."),
+    "recurrent_dropout": _rate(
+        0.0, "LSTM recurrent dropout; anything above 0 disables the fused cuDNN kernel."
     ),
     "bidirectional": Spec("bool", False, "Wrap the LSTM in Bidirectional."),
     "lstm_output": Spec(
@@ -69,9 +68,7 @@ PARAMS: dict[str, Spec] = {
         "Dense stack between the LSTM and the softmax: a list of {units, activation, dropout, "
         "batch_norm, initializer}; dropout is applied to the layer's input, batch norm after it.",
     ),
-    "output_dropout": Spec(
-        "float", 0.0, "Dropout just before the softmax layer.", 0, 1, high_inclusive=False
-    ),
+    "output_dropout": _rate(0.0, "Dropout just before the softmax layer."),
     "batch_size": Spec("int", 128, "Training batch size.", low=1, high=65536),
     "top_k": Spec(
         "int_or_none",
@@ -119,7 +116,7 @@ LAYER_FIELDS: dict[str, Spec] = {
         "Activation.",
         choices=("relu", "tanh", "sigmoid", "elu", "selu", "gelu", "swish", "linear"),
     ),
-    "dropout": Spec("float", 0.0, "Dropout on the layer's input.", 0, 1, high_inclusive=False),
+    "dropout": _rate(0.0, "Dropout on the layer's input."),
     "batch_norm": Spec("bool", False, "BatchNormalization after the layer."),
     "initializer": Spec(
         "init",

@@ -17,6 +17,13 @@ def _pyplot():
     return plt
 
 
+def _save(plt, fig, path: Path, dpi: int) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
 def best_so_far(table: pd.DataFrame, path: Path, objective: str) -> Path:
     """Each trial's objective and the running best, by trial number."""
     plt = _pyplot()
@@ -30,10 +37,7 @@ def best_so_far(table: pd.DataFrame, path: Path, objective: str) -> Path:
     ax.set_ylabel(f"objective ({objective}; lower is better)")
     ax.legend()
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path, 110)
 
 
 def param_effects(table: pd.DataFrame, params: list[str], path: Path) -> Path | None:
@@ -63,10 +67,7 @@ def param_effects(table: pd.DataFrame, params: list[str], path: Path) -> Path | 
     for ax in axes.ravel()[len(params) :]:
         ax.axis("off")
     fig.supylabel("objective (lower is better)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path, 100)
 
 
 def importance(table: pd.DataFrame, params: list[str], path: Path) -> Path | None:
@@ -91,10 +92,7 @@ def importance(table: pd.DataFrame, params: list[str], path: Path) -> Path | Non
     fig, ax = plt.subplots(figsize=(6, 0.35 * len(params) + 1.2))
     ax.barh(np.array(params)[order], forest.feature_importances_[order])
     ax.set_xlabel("importance for the objective (random forest)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path, 110)
 
 
 def confusion(y_true: np.ndarray, y_pred: np.ndarray, classes: list[str], path: Path) -> Path:
@@ -111,7 +109,4 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, classes: list[str], path: 
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     fig.colorbar(image, ax=ax, fraction=0.04)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path, 110)

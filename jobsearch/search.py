@@ -210,7 +210,7 @@ class Search:
                     **{k: v for k, v in self.cfg.settings.items() if k != "overrides"},
                 }
             )
-            parent.log_dict(self.cfg.space.raw, "search_space.yaml")
+            parent.log_artifact(self.cfg.space.path, "search_space")
             parent.log_dict(self.data.summary, "dataset_summary.json")
             state = SearchState(Trials(), parent.run_id, self.identity)
             save_state(self.path, state)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from typing import Any
 
 import mlflow.pyfunc
@@ -11,6 +12,10 @@ import pandas as pd
 
 TOP_N = 3
 TEXT_COLUMN = "text"
+
+# The explicit signature validates inputs; MLflow's advice to add type hints instead would
+# replace it, so its warning (printed on every load) is silenced.
+warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method")
 
 
 def as_texts(model_input: Any) -> list[str]:

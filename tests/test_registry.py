@@ -53,6 +53,18 @@ def test_champion_predicts_raw_text(registered):
     assert {"search_run_id", "trial_run_id", "val_accuracy", "data.fingerprint"} <= set(tags)
 
 
+def test_served_model_reproduces_validation_accuracy(registered, tiny_data):
+    """Raw text through the pyfunc (cleaning, tokenizing, padding) scores as in training."""
+    _, uri = registered
+    mlflow.set_tracking_uri(uri)
+    model = mlflow.pyfunc.load_model("models:/industry@champion")
+    predicted = model.predict(tiny_data.split.texts["val"])["industry"]
+    truth = [tiny_data.classes[i] for i in tiny_data.labels["val"]]
+    accuracy = float((predicted == pd.Series(truth)).mean())
+    tags = MlflowClient(uri).get_model_version_by_alias("industry", "champion").tags
+    assert accuracy == pytest.approx(float(tags["val_accuracy"]), abs=1e-6)
+
+
 def test_alias_does_not_move_to_a_worse_model(registered, tiny_data):
     from jobsearch.registry import register
 

@@ -73,7 +73,10 @@ def test_search_end_to_end(algo, tiny_csv, tmp_path):
         c.data.metrics["objective"] for c in children
     )
     files = {a.path for a in client.list_artifacts(parent.info.run_id)}
-    assert {"trials.csv", "plots", "search_space.yaml", "best_params.json"} <= files
+    assert {"trials.csv", "plots", "search_space", "best_params.json"} <= files
+    assert [a.path for a in client.list_artifacts(parent.info.run_id, "search_space")] == [
+        "search_space/smoke.yaml"
+    ]
     plots = {a.path for a in client.list_artifacts(parent.info.run_id, "plots")}
     expected = {"best_so_far", "confusion_matrix", "objective_vs_params", "param_importance"}
     assert {f"plots/{name}.png" for name in expected} <= plots
