@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One script for the two things a newcomer does: `./dev.sh demo` and `./dev.sh test`.
+# One script for what a newcomer does: `./dev.sh demo`, `./dev.sh test` and `./dev.sh lint`.
 # Each creates .venv (Python 3.10-3.13) and installs the project into it if needed.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -32,8 +32,13 @@ case "${1:-}" in
     shift; setup
     "$VENV/bin/python" -m pytest -q "$@"
     ;;
+  lint)
+    shift; setup
+    "$VENV/bin/ruff" check .
+    "$VENV/bin/ruff" format --check .
+    ;;
   *)
-    echo "usage: ./dev.sh demo [search flags] | ./dev.sh test [pytest args]" >&2
+    echo "usage: ./dev.sh demo [search flags] | ./dev.sh test [pytest args] | ./dev.sh lint" >&2
     exit 2
     ;;
 esac

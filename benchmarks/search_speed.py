@@ -25,7 +25,7 @@ from pathlib import Path
 
 def run(args: list[str], label: str) -> dict:
     from jobsearch.device import cpu_model
-    from jobsearch.search import load_state
+    from jobsearch.search.state import load_state
 
     folder = Path(tempfile.mkdtemp(prefix="jobsearch-bench-"))
     experiment = "bench"
@@ -49,8 +49,8 @@ def run(args: list[str], label: str) -> dict:
         stderr=subprocess.DEVNULL,
     )
     wall = time.perf_counter() - start
-    state = load_state(folder / "mlruns" / "searches" / experiment / "state.pkl")
-    results = [t["result"] for t in state.trials.trials]
+    state = load_state(folder / "mlruns" / "searches" / experiment / "state.json")
+    results = [t.result for t in state.trials]
     trial = [r["trial_seconds"] for r in results]
     # per-epoch MLflow logging happens inside fit(); count it as overhead
     work = [

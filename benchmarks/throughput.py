@@ -64,10 +64,10 @@ def main() -> None:
     results = {}
     for name, params in runs.items():
         r = run_experiment(params, data=data, track=False)
-        assert r["status"] == "ok", r.get("error")
+        assert r.ok, r.error
         achieved = (
             lstm_train_flops_per_example(params, params["embedding_dim"])
-            * r["examples_per_second"]
+            * r.examples_per_second
             / 1e9
         )
         results[name] = r
@@ -76,9 +76,9 @@ def main() -> None:
             f"val acc {r['val_accuracy']:.4f}  test acc {r['test_accuracy']:.4f}  "
             f"LSTM {achieved:6.2f} GFLOP/s ({achieved / gflops:.1%} of matmul)"
         )
-    ratio = results["default"]["examples_per_second"] / results["model_1"]["examples_per_second"]
+    ratio = results["default"].examples_per_second / results["model_1"].examples_per_second
     print(f"throughput ratio default / model_1: {ratio:.1f}x")
-    print(np.round([results[n]["val_accuracy"] for n in results], 4))
+    print(np.round([results[n].val_accuracy for n in results], 4))
 
 
 if __name__ == "__main__":

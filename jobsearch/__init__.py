@@ -10,12 +10,22 @@ from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-__all__ = ["DataError", "ParamError", "prepare_dataset", "resolve_params", "run_experiment"]
+__all__ = [
+    "DataError",
+    "ParamError",
+    "TrialResult",
+    "prepare_dataset",
+    "resolve_params",
+    "run_experiment",
+    "run_search",
+]
 __version__ = "0.1.0"
 
 _LAZY = {
-    "run_experiment": "jobsearch.experiment",
-    "prepare_dataset": "jobsearch.vectorize",
+    "run_experiment": "jobsearch.trial",
+    "TrialResult": "jobsearch.trial",
+    "run_search": "jobsearch.search",
+    "prepare_dataset": "jobsearch.data",
     "resolve_params": "jobsearch.params",
     "ParamError": "jobsearch.params",
     "DataError": "jobsearch.data",

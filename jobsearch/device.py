@@ -32,13 +32,21 @@ def device_info() -> dict[str, str]:
     return {"device": cpu_model(), "device_type": "CPU"}
 
 
+STACK = ("tensorflow", "keras", "mlflow", "hyperopt", "numpy", "pandas", "scikit-learn", "pyyaml")
+
+
+def package_version(name: str) -> str | None:
+    """The installed version of a distribution, or None."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
 @lru_cache(maxsize=1)
 def library_versions() -> dict[str, str]:
     """Versions of Python and the stack, for run tags."""
     versions = {"python": platform.python_version()}
-    for name in ("tensorflow", "keras", "mlflow", "hyperopt", "numpy", "pandas", "scikit-learn"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "missing"
+    for name in STACK:
+        versions[name] = package_version(name) or "missing"
     return versions

@@ -32,9 +32,6 @@ class Spec:
     choices: tuple[str, ...] = ()
 
 
-OBJECTIVES = ("accuracy", "macro_f1", "loss")
-
-
 def _rate(default: float, doc: str) -> Spec:
     """A dropout-like rate in [0, 1)."""
     return Spec("float", default, doc, 0, 1, high_inclusive=False)
@@ -92,12 +89,6 @@ PARAMS: dict[str, Spec] = {
     "max_epochs": Spec("int", 10, "Upper bound on training epochs.", low=1, high=10000),
     "patience": Spec(
         "int", 2, "Epochs without validation improvement before stopping.", low=0, high=10000
-    ),
-    "objective": Spec(
-        "str",
-        "accuracy",
-        "What the search minimises: -val accuracy, -val macro-F1, or val loss.",
-        choices=OBJECTIVES,
     ),
     "seed": Spec("int", 0, "Random seed for weights and shuffling.", low=0, high=2**31 - 1),
     "mixed_precision": Spec(
@@ -177,6 +168,28 @@ def check_value(name: str, spec: Spec, value: Any, where: str | None = None) -> 
     raise AssertionError(kind)
 
 
+def layer_problem(layer: Any) -> tuple[str | None, str] | None:
+    """What is structurally wrong with one dense-layer entry: ``(field, message)`` or None.
+
+    The one rule for a layer's shape, shared by ``resolve_params`` and the YAML spaces.
+    """
+    if not isinstance(layer, Mapping):
+        return None, "must be a mapping like {units: 64, activation: relu}"
+    unknown = sorted(set(layer) - set(LAYER_FIELDS))
+    if unknown:
+        return unknown[0], f"unknown layer field; known fields: {', '.join(LAYER_FIELDS)}"
+    if "units" not in layer:
+        return None, "'units' is required"
+    return None
+
+
+def top_k_problem(top_k: float | None, batch_size: float | None) -> str | None:
+    """The rule that top_k never exceeds the batch size, as a message (None when it holds)."""
+    if top_k is None or batch_size is None or top_k <= batch_size:
+        return None
+    return f"top_k={top_k:g} is invalid: must be at most batch_size={batch_size:g}"
+
+
 def check_layers(value: Any, where: str = "dense_layers") -> list[dict[str, Any]]:
     """Validate a dense stack and fill each layer's defaults."""
     if value is None:
@@ -188,15 +201,10 @@ def check_layers(value: Any, where: str = "dense_layers") -> list[dict[str, Any]
         here = f"{where}[{i}]"
         if isinstance(layer, int) and not isinstance(layer, bool):
             layer = {"units": layer}
-        if not isinstance(layer, Mapping):
-            raise _fail(here, layer, "must be a mapping like {units: 64, activation: relu}")
-        unknown = sorted(set(layer) - set(LAYER_FIELDS))
-        if unknown:
-            raise ParamError(
-                f"{here}: unknown field {unknown[0]!r}; known fields: {', '.join(LAYER_FIELDS)}"
-            )
-        if "units" not in layer:
-            raise ParamError(f"{here}: 'units' is required")
+        problem = layer_problem(layer)
+        if problem is not None:
+            field, message = problem
+            raise ParamError(f"{here}{'.' + field if field else ''}: {message}")
         layers.append(
             {
                 key: check_value(key, spec, layer.get(key, spec.default), f"{here}.{key}")
@@ -219,11 +227,9 @@ def resolve_params(params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         name: check_value(name, spec, params.get(name, copy.deepcopy(spec.default)))
         for name, spec in PARAMS.items()
     }
-    top_k = resolved["top_k"]
-    if top_k is not None and top_k > resolved["batch_size"]:
-        raise ParamError(
-            f"top_k={top_k} is invalid: must be at most batch_size={resolved['batch_size']}"
-        )
+    problem = top_k_problem(resolved["top_k"], resolved["batch_size"])
+    if problem:
+        raise ParamError(problem)
     return resolved
 
 

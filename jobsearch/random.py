@@ -1,15 +1,15 @@
-"""``python -m jobsearch.random``: random search over a YAML search space."""
+"""``python -m jobsearch.random``: alias of ``jobsearch.cli.search --algo random``."""
 
 from __future__ import annotations
 
 import sys
 
-from .cli import run_search_cli
+from .cli.search import main as search_main
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
-    return run_search_cli("random", argv)
+    return search_main(argv, algo="random")
 
 
 if __name__ == "__main__":

@@ -1,15 +1,15 @@
-"""``python -m jobsearch.tpe``: TPE (Bayesian) search over a YAML search space."""
+"""``python -m jobsearch.tpe``: TPE search; alias of ``jobsearch.cli.search --algo tpe``."""
 
 from __future__ import annotations
 
 import sys
 
-from .cli import run_search_cli
+from .cli.search import main as search_main
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
-    return run_search_cli("tpe", argv)
+    return search_main(argv, algo="tpe")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ def private_cache(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_csv(tmp_path_factory) -> Path:
     """About 600 demo postings as a CSV with title/description/industry columns."""
-    from jobsearch.demo import generate_demo
+    from jobsearch.data.demo import generate_demo
 
     path = tmp_path_factory.mktemp("data") / "tiny.csv"
     generate_demo(n_rows=600, seed=1).to_csv(path, index=False)

@@ -1,0 +1,7 @@
+"""``python -m jobsearch.baseline``: an alias of :mod:`jobsearch.cli.baseline`."""
+
+import sys
+
+from ..cli.baseline import main
+
+sys.exit(main())

@@ -1,0 +1,98 @@
+"""What the command lines share: the one-line parser, the data flags, errors for the user.
+
+Only argparse is imported until the flags have been read, so ``--help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..search import DEFAULT_SPACE
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows a flag's default only when it has a meaningful one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default in (None, False) or action.help is None:
+            return action.help or ""
+        return super()._get_help_string(action)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad flag in one line (exit code 2)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def default_space() -> Path:
+    """``search_spaces/default.yaml`` in the current folder, else beside the package."""
+    local = Path("search_spaces") / "default.yaml"
+    return local if local.is_file() else DEFAULT_SPACE
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
+    return value
+
+
+def add_data_flags(parser: argparse.ArgumentParser) -> None:
+    """--data, --text-col, --label-col, --min-class-size, --merge-small (shared by the CLIs)."""
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="postings file (.csv, .tsv, .parquet, .jsonl, optionally .gz); "
+        "default: the bundled demo set",
+    )
+    parser.add_argument(
+        "--text-col",
+        action="append",
+        dest="text_cols",
+        metavar="COL",
+        help="text column; repeat to join several (e.g. title and description). Default: text",
+    )
+    parser.add_argument("--label-col", default="industry", help="label (industry) column")
+    parser.add_argument(
+        "--min-class-size",
+        type=positive_int,
+        default=10,
+        help="classes with fewer rows are dropped (or merged, see --merge-small)",
+    )
+    parser.add_argument(
+        "--merge-small",
+        action="store_true",
+        help="merge small classes into one 'Other' class instead of dropping them",
+    )
+
+
+def load_data(args: argparse.Namespace):
+    """The prepared dataset the data flags describe (the demo set without --data)."""
+    from ..data import prepare_dataset
+
+    return prepare_dataset(
+        args.data,
+        text_cols=args.text_cols or ["text"],
+        label_col=args.label_col,
+        min_class_size=args.min_class_size,
+        small_classes="merge" if args.merge_small else "drop",
+        seed=args.seed,
+    )
+
+
+def fail(message: str) -> int:
+    """Print ``error: message`` as one line on stderr; return exit code 2."""
+    print(f"error: {message}", file=sys.stderr)
+    return 2

@@ -1,0 +1,184 @@
+"""``python -m jobsearch.cli.search --algo tpe``: one search command for every sampler.
+
+``python -m jobsearch.random`` and ``python -m jobsearch.tpe`` are the same command with the
+algorithm fixed.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+from .common import (
+    HelpFormatter,
+    OneLineParser,
+    add_data_flags,
+    default_space,
+    fail,
+    load_data,
+    positive_float,
+    positive_int,
+)
+
+ALGOS = ("random", "tpe")
+NAMES = {"random": "random search", "tpe": "TPE (Bayesian) search"}
+
+
+def search_parser(algo: str | None = None) -> OneLineParser:
+    """The parser for one search driver (``algo`` fixed) or the general one (``--algo``)."""
+    from ..search.samplers.tpe import DEFAULT_STARTUP_TRIALS
+
+    name = NAMES[algo] if algo else "random or TPE (Bayesian) search"
+    parser = OneLineParser(
+        prog=f"python -m jobsearch.{algo}" if algo else "python -m jobsearch.cli.search",
+        description=(
+            f"Run a {name} over LSTM industry classifiers. Each trial trains and evaluates "
+            "one model with run_experiment and is logged as a child MLflow run under one parent "
+            "run per search. With no data flags it uses the bundled demo postings. A search "
+            "is saved after every trial: run the same command again (or add --resume) to "
+            "continue it."
+        ),
+        formatter_class=HelpFormatter,
+    )
+    if algo is None:
+        parser.add_argument(
+            "--algo", choices=ALGOS, default="tpe", help="how the next params are chosen"
+        )
+    parser.add_argument(
+        "--trials",
+        type=positive_int,
+        default=20,
+        help="total number of trials, counting those of an earlier run of this search",
+    )
+    parser.add_argument(
+        "--space",
+        type=Path,
+        default=None,
+        help="YAML search space (see search_spaces/README.md); default: search_spaces/default.yaml",
+    )
+    add_data_flags(parser)
+    parser.add_argument(
+        "--experiment",
+        default=None,
+        help="MLflow experiment; default: demo-ALGO, or <data file stem>-ALGO",
+    )
+    parser.add_argument(
+        "--tracking-uri",
+        default=None,
+        help="MLflow tracking URI; default: $MLFLOW_TRACKING_URI, else the local "
+        "store sqlite:///mlruns/mlflow.db",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed for sampling params and initialising weights"
+    )
+    parser.add_argument(
+        "--max-epochs",
+        type=positive_int,
+        default=None,
+        help="fix max_epochs for every trial (overrides the space)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=positive_float,
+        default=None,
+        metavar="SECONDS",
+        help="stop starting new trials after this many seconds",
+    )
+    parser.add_argument(
+        "--objective",
+        choices=("accuracy", "macro_f1", "loss"),
+        default="accuracy",
+        help="what to optimise on the validation split",
+    )
+    parser.add_argument(
+        "--stop-after",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="stop when N trials in a row bring no improvement",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the saved search of --experiment (error if none exists)",
+    )
+    parser.add_argument(
+        "--no-prune", action="store_true", help="turn off median pruning of hopeless trials"
+    )
+    parser.add_argument(
+        "--model-name",
+        default=None,
+        help="registered model name for the best model; default: the experiment",
+    )
+    parser.add_argument(
+        "--no-register", action="store_true", help="do not log and register the best model"
+    )
+    if algo in (None, "tpe"):
+        parser.add_argument(
+            "--startup-trials",
+            type=positive_int,
+            default=DEFAULT_STARTUP_TRIALS,
+            help="random trials before TPE starts modelling (TPE only)",
+        )
+    return parser
+
+
+def main(argv: list[str] | None = None, algo: str | None = None) -> int:
+    """Parse flags, run the search, and turn bad input into one line with exit code 2."""
+    argv = sys.argv[1:] if argv is None else argv
+    args = search_parser(algo).parse_args(argv)
+    command = f"jobsearch.{algo}" if algo else "jobsearch.cli.search"
+    algo = algo or args.algo
+
+    from ..data import DataError
+    from ..params import ParamError
+    from ..report.summary import format_summary
+    from ..search.run import DEFAULT_STATE_DIR, SearchConfig, SearchError, execute
+    from ..search.space import SpaceError, load_space
+    from ..search.state import state_path
+
+    overrides = {} if args.max_epochs is None else {"max_epochs": args.max_epochs}
+    stem = args.data.name.split(".")[0] if args.data else "demo"
+    experiment = args.experiment or f"{stem}-{algo}"
+    try:
+        space = load_space(args.space or default_space(), overrides)
+        if args.resume and not state_path(DEFAULT_STATE_DIR, experiment).is_file():
+            raise SearchError(f"--resume: no saved search for experiment {experiment!r}")
+        data = load_data(args)
+        cfg = SearchConfig(
+            algo=algo,
+            space=space,
+            trials=args.trials,
+            objective=args.objective,
+            experiment=experiment,
+            tracking_uri=args.tracking_uri,
+            seed=args.seed,
+            timeout=args.timeout,
+            stop_after=args.stop_after,
+            resume=args.resume,
+            prune=not args.no_prune,
+            sampler_options=({"startup_trials": args.startup_trials} if algo == "tpe" else {}),
+            model_name=args.model_name or experiment,
+            register=not args.no_register,
+            data_source=str(args.data) if args.data else "demo",
+            overrides=overrides,
+        )
+        print(format_summary(execute(cfg, data)))
+    except (SpaceError, DataError, ParamError, SearchError) as exc:
+        return fail(str(exc))
+    except KeyboardInterrupt:
+        again = [*argv, *([] if "--resume" in argv else ["--resume"])]
+        if "--experiment" not in argv:
+            again += ["--experiment", experiment]
+        print(
+            "\ninterrupted: finished trials are saved and the trial in flight is marked KILLED.\n"
+            f"resume with: python -m {command} {shlex.join(again)}",
+            file=sys.stderr,
+        )
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""Load, clean and split job postings.
+
+Every problem with the input raises :class:`DataError` with one line that names the file,
+column or value at fault; nothing is written before the input has been checked.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..util import first_line
+
+READERS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
+COMPRESSIONS = (".gz", ".bz2", ".zip", ".xz", ".zst")
+OTHER_LABEL = "Other"
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+
+
+class DataError(ValueError):
+    """The input data cannot be used; the message says which file, column or value."""
+
+
+@dataclass
+class Split:
+    """Cleaned texts and labels, split three ways."""
+
+    texts: dict[str, list[str]]
+    labels: dict[str, np.ndarray]
+    classes: list[str]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV, TSV, Parquet or JSON Lines file (optionally compressed) as strings."""
+    path = Path(path)
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in COMPRESSIONS:
+        suffixes = suffixes[:-1]
+    fmt = READERS.get(suffixes[-1] if suffixes else "")
+    if fmt is None:
+        raise DataError(
+            f"{path}: unknown format {''.join(path.suffixes) or '(no extension)'!r}; "
+            f"use one of {', '.join(sorted(READERS))} (optionally {', '.join(COMPRESSIONS)})"
+        )
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    try:
+        if fmt == "parquet":
+            return pd.read_parquet(path)
+        if fmt == "jsonl":
+            return pd.read_json(path, lines=True, dtype=False)
+        sep = "\t" if fmt == "tsv" else ","
+        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{path}: bytes that are not UTF-8 at position {exc.start}; re-save it as UTF-8"
+        ) from None
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        raise DataError(f"{path}: cannot be read as {fmt}: {first_line(exc)}") from None
+
+
+def clean_text(text: str) -> str:
+    """Strip HTML tags and entities and collapse whitespace."""
+    text = _TAG.sub(" ", str(text))
+    text = html.unescape(text).replace("\xa0", " ")
+    return _SPACE.sub(" ", text).strip()
+
+
+def select_columns(
+    frame: pd.DataFrame, text_cols: Sequence[str], label_col: str, source: str
+) -> pd.DataFrame:
+    """Join the text columns into one ``text`` and take ``label``; errors list what exists."""
+    missing = [c for c in [*text_cols, label_col] if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{source}: missing column {missing[0]!r}; columns present: "
+            f"{', '.join(map(str, frame.columns))}"
+        )
+    parts = frame[list(text_cols)].fillna("").astype(str)
+    text = parts.apply(lambda row: "\n".join(p for p in row if p.strip()), axis=1)
+    if len(frame) == 0:
+        text = pd.Series([], dtype=str)
+    label = frame[label_col].fillna("").astype(str).str.strip()
+    return pd.DataFrame({"text": text.to_numpy(), "label": label.to_numpy()})
+
+
+def clean_postings(
+    frame: pd.DataFrame,
+    min_class_size: int = 10,
+    small_classes: str = "drop",
+    source: str = "data",
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Clean ``text``/``label`` rows and say what was removed and why.
+
+    Drops rows with empty text or label and exact duplicate texts (keeping the first); classes
+    with fewer than ``min_class_size`` rows are dropped or merged into "Other".
+    """
+    if small_classes not in ("drop", "merge"):
+        raise DataError(f"small_classes={small_classes!r} is invalid: use 'drop' or 'merge'")
+    summary: dict[str, Any] = {"rows_in": len(frame), "removed": {}}
+    frame = frame.assign(text=frame["text"].map(clean_text))
+    empty = (frame["text"] == "") | (frame["label"] == "")
+    summary["removed"]["empty_text_or_label"] = int(empty.sum())
+    frame = frame[~empty]
+    dup = frame["text"].duplicated(keep="first")
+    summary["removed"]["duplicate_text"] = int(dup.sum())
+    frame = frame[~dup]
+    counts = frame["label"].value_counts()
+    small = counts[counts < min_class_size].index
+    if small_classes == "merge" and len(small):
+        frame = frame.assign(label=frame["label"].where(~frame["label"].isin(small), OTHER_LABEL))
+        summary["merged_into_other"] = sorted(small)
+        counts = frame["label"].value_counts()
+        small = counts[counts < min_class_size].index
+    summary["removed"]["small_class"] = int(frame["label"].isin(small).sum())
+    summary["dropped_classes"] = sorted(small)
+    frame = frame[~frame["label"].isin(small)].reset_index(drop=True)
+    if frame.empty:
+        raise DataError(f"{source}: no usable rows left after cleaning ({summary['removed']})")
+    n_classes = frame["label"].nunique()
+    if n_classes < 2:
+        raise DataError(
+            f"{source}: {n_classes} class left after cleaning; at least 2 are needed "
+            f"(min_class_size={min_class_size})"
+        )
+    summary["rows_out"] = len(frame)
+    return frame, summary
+
+
+def split_postings(
+    frame: pd.DataFrame,
+    fractions: tuple[float, float, float] = (0.70, 0.15, 0.15),
+    seed: int = 0,
+    source: str = "data",
+) -> Split:
+    """Stratified train / validation / test split of a cleaned frame."""
+    from sklearn.model_selection import train_test_split
+
+    if len(fractions) != 3 or abs(sum(fractions) - 1) > 1e-6 or min(fractions) <= 0:
+        raise DataError(f"fractions={fractions!r} is invalid: three positive numbers summing to 1")
+    counts = frame["label"].value_counts()
+    need = int(np.ceil(1 / min(fractions)))
+    if counts.min() < max(3, need):
+        raise DataError(
+            f"{source}: class {counts.idxmin()!r} has {counts.min()} rows, too few to stratify "
+            f"into train/validation/test (need {max(3, need)}); raise min_class_size"
+        )
+    classes = sorted(counts.index)
+    index = {c: i for i, c in enumerate(classes)}
+    y = frame["label"].map(index).to_numpy()
+    ids = np.arange(len(frame))
+    rest = fractions[1] + fractions[2]
+    train, hold = train_test_split(ids, test_size=rest, stratify=y, random_state=seed)
+    val, test = train_test_split(
+        hold, test_size=fractions[2] / rest, stratify=y[hold], random_state=seed
+    )
+    texts = frame["text"].to_numpy()
+    parts = {"train": train, "val": val, "test": test}
+    return Split(
+        texts={k: [str(t) for t in texts[v]] for k, v in parts.items()},
+        labels={k: y[v].astype(np.int32) for k, v in parts.items()},
+        classes=classes,
+    )
+
+
+def summarize(split: Split, cleaning: dict[str, Any]) -> dict[str, Any]:
+    """Rows in and out, classes and their sizes, and text-length percentiles."""
+    lengths = np.array([len(t.split()) for part in split.texts.values() for t in part])
+    sizes = np.bincount(np.concatenate(list(split.labels.values())), minlength=len(split.classes))
+    return {
+        **cleaning,
+        "splits": {k: len(v) for k, v in split.texts.items()},
+        "n_classes": len(split.classes),
+        "class_sizes": {c: int(n) for c, n in zip(split.classes, sizes)},
+        "imbalance_ratio": round(float(sizes.max() / sizes.min()), 2),
+        "words_percentiles": {
+            str(p): int(np.percentile(lengths, p)) for p in (0, 5, 25, 50, 75, 95, 100)
+        },
+    }
+
+
+def load_split(
+    path: str | Path | None = None,
+    text_cols: Sequence[str] = ("text",),
+    label_col: str = "industry",
+    min_class_size: int = 10,
+    small_classes: str = "drop",
+    fractions: tuple[float, float, float] = (0.70, 0.15, 0.15),
+    seed: int = 0,
+) -> Split:
+    """Load (or, with no path, generate the demo set), clean, split and summarise postings."""
+    if path is None:
+        from .demo import generate_demo
+
+        frame = generate_demo()
+        text_cols, label_col, source = ("title", "description"), "industry", "demo"
+    else:
+        frame, source = read_table(path), str(path)
+    text_cols = list(text_cols)
+    if not text_cols:
+        raise DataError(f"{source}: at least one text column is needed")
+    frame = select_columns(frame, text_cols, label_col, source)
+    cleaned, cleaning = clean_postings(frame, min_class_size, small_classes, source)
+    split = split_postings(cleaned, fractions, seed, source)
+    split.summary = {
+        "source": source,
+        "text_cols": text_cols,
+        "label_col": label_col,
+        **summarize(split, cleaning),
+    }
+    return split

@@ -1,0 +1,176 @@
+"""Text to token ids, once: the ``Dataset`` every trial uses, tokenized by a TextVectorization
+adapted on the training split and cached on disk.
+
+The cache holds every split's token ids as ragged arrays (flat ids + row offsets), so trials
+with different ``max_len`` or padding only slice and pad numpy arrays; nothing is re-tokenized.
+The cache key is a hash of the split texts, labels and preprocessing settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..util import atomic_write
+from .load import Split, load_split
+
+STANDARDIZE = "lower_and_strip_punctuation"
+OOV_ID = 1
+CACHE_VERSION = 1
+_CHUNK = 8192
+
+
+def default_cache_dir() -> Path:
+    """``$JOBSEARCH_CACHE_DIR``, else ``~/.cache/jobsearch``."""
+    return Path(os.environ.get("JOBSEARCH_CACHE_DIR", Path.home() / ".cache" / "jobsearch"))
+
+
+@dataclass
+class Dataset:
+    """A split, tokenized: what every trial of a search trains and evaluates on."""
+
+    split: Split
+    vocabulary: list[str]
+    tokens: dict[str, tuple[np.ndarray, np.ndarray]]
+    fingerprint: str
+    cache_hit: bool
+    prep_seconds: float
+    cache_dir: Path
+
+    @property
+    def classes(self) -> list[str]:
+        return self.split.classes
+
+    @property
+    def labels(self) -> dict[str, np.ndarray]:
+        return self.split.labels
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return self.split.summary
+
+    def padded(self, part: str, max_len: int, padding: str = "post") -> np.ndarray:
+        """Token ids of one split as a ``(rows, max_len)`` int32 matrix."""
+        flat, splits = self.tokens[part]
+        return pad_ids(flat, splits, max_len, padding)
+
+
+def pad_ids(flat: np.ndarray, splits: np.ndarray, max_len: int, padding: str) -> np.ndarray:
+    """Pad or truncate ragged ids; 'post' keeps the first tokens, 'pre' the last (as Keras)."""
+    n = len(splits) - 1
+    lengths = np.diff(splits)
+    keep = np.minimum(lengths, max_len)
+    out = np.zeros((n, max_len), dtype=np.int32)
+    starts = splits[:-1] if padding == "post" else splits[1:] - keep
+    rows = np.repeat(np.arange(n), keep)
+    offset = np.arange(int(keep.sum())) - np.repeat(np.cumsum(keep) - keep, keep)
+    cols = offset if padding == "post" else offset + np.repeat(max_len - keep, keep)
+    out[rows, cols] = flat[np.repeat(starts, keep) + offset]
+    return out
+
+
+def make_vectorizer(vocab_size: int | None = None, vocabulary: Sequence[str] | None = None):
+    """The project's one TextVectorization configuration (ragged output)."""
+    import keras
+
+    return keras.layers.TextVectorization(
+        max_tokens=vocab_size,
+        standardize=STANDARDIZE,
+        ragged=True,
+        vocabulary=list(vocabulary) if vocabulary is not None else None,
+    )
+
+
+def tokenize(layer, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Ragged token ids for ``texts``; a text with no tokens becomes one OOV token."""
+    import tensorflow as tf
+
+    flats, lengths = [], []
+    for start in range(0, len(texts), _CHUNK):
+        out = layer(tf.constant(list(texts[start : start + _CHUNK]), dtype=tf.string))
+        flats.append(out.flat_values.numpy().astype(np.int32))
+        lengths.append(np.diff(out.row_splits.numpy()))
+    flat = np.concatenate(flats) if flats else np.zeros(0, np.int32)
+    length = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
+    empty = np.flatnonzero(length == 0)
+    if len(empty):
+        starts = np.concatenate([[0], np.cumsum(length)[:-1]])
+        flat = np.insert(flat, starts[empty], OOV_ID)
+        length = length.copy()
+        length[empty] = 1
+    return flat, np.concatenate([[0], np.cumsum(length)]).astype(np.int64)
+
+
+def fingerprint(split: Split, settings: dict[str, Any]) -> str:
+    """Hash of the split's texts and labels and the preprocessing settings."""
+    h = hashlib.sha256(json.dumps({**settings, "v": CACHE_VERSION}, sort_keys=True).encode())
+    h.update(json.dumps(split.classes).encode())
+    for part in ("train", "val", "test"):
+        h.update(part.encode())
+        h.update(split.labels[part].tobytes())
+        for text in split.texts[part]:
+            h.update(text.encode("utf-8", "surrogatepass"))
+            h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
+def vectorize(split: Split, vocab_size: int = 20000, cache_dir: Path | None = None) -> Dataset:
+    """Tokenize a split, reusing the on-disk cache when the same data was seen before."""
+    start = time.perf_counter()
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    key = fingerprint(split, {"vocab_size": vocab_size, "standardize": STANDARDIZE})
+    path = cache_dir / f"tokens-{key}.npz"
+    hit = path.is_file()
+    if hit:
+        with np.load(path, allow_pickle=False) as z:
+            vocabulary = [str(w) for w in z["vocabulary"]]
+            tokens = {p: (z[f"{p}_ids"], z[f"{p}_splits"]) for p in ("train", "val", "test")}
+    else:
+        import tensorflow as tf
+
+        layer = make_vectorizer(vocab_size)
+        layer.adapt(tf.data.Dataset.from_tensor_slices(split.texts["train"]).batch(1024))
+        vocabulary = [str(w) for w in layer.get_vocabulary()]
+        tokens = {p: tokenize(layer, split.texts[p]) for p in ("train", "val", "test")}
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        arrays = {
+            f"{p}_{k}": a for p, (i, s) in tokens.items() for k, a in (("ids", i), ("splits", s))
+        }
+        atomic_write(
+            path, lambda tmp: np.savez(tmp, vocabulary=np.array(vocabulary, dtype=str), **arrays)
+        )
+    return Dataset(
+        split=split,
+        vocabulary=vocabulary,
+        tokens=tokens,
+        fingerprint=key,
+        cache_hit=hit,
+        prep_seconds=time.perf_counter() - start,
+        cache_dir=cache_dir,
+    )
+
+
+def prepare_dataset(
+    path: str | Path | None = None,
+    text_cols: Sequence[str] = ("text",),
+    label_col: str = "industry",
+    vocab_size: int = 20000,
+    min_class_size: int = 10,
+    small_classes: str = "drop",
+    seed: int = 0,
+    cache_dir: Path | None = None,
+) -> Dataset:
+    """Load, clean, split and tokenize postings (the bundled demo set when ``path`` is None)."""
+    start = time.perf_counter()
+    split = load_split(path, text_cols, label_col, min_class_size, small_classes, seed=seed)
+    data = vectorize(split, vocab_size, cache_dir)
+    data.prep_seconds = time.perf_counter() - start
+    return data

@@ -1,0 +1,108 @@
+"""What a search shows its user: one line per trial, the trials table, the summary (pure)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ..params import flatten_params
+
+if TYPE_CHECKING:
+    from ..search.state import TrialRecord
+    from ..trial import TrialResult
+
+
+def trial_line(tid: int, total: int, result: TrialResult, improved: bool) -> str:
+    """``trial  3/20  objective -0.7521  val_acc 0.752  9.8s  best`` style line."""
+    width = len(str(total))
+    head = f"trial {tid + 1:>{width}}/{total}"
+    seconds = f"{result.total_seconds:6.1f}s"
+    if not result.ok:
+        return f"{head}  FAILED  {seconds}  {result.error or ''}"
+    flags = " pruned" if result.pruned else ""
+    flags += "  *best*" if improved else ""
+    return (
+        f"{head}  objective {result.loss:+.4f}  val_acc {result.val_accuracy:.3f}  "
+        f"val_f1 {result.val_macro_f1:.3f}  epochs {result.epochs:>2}  {seconds}{flags}"
+    )
+
+
+def trials_table(records: Sequence[TrialRecord]) -> pd.DataFrame:
+    """One row per finished trial with its figures and flattened params."""
+    rows = []
+    for record in records:
+        r = record.result
+        rows.append(
+            {
+                "trial": record.tid + 1,
+                "run_id": r.get("run_id"),
+                "status": r.get("status"),
+                "pruned": bool(r.get("pruned", False)),
+                "objective": r.get("loss"),
+                "val_accuracy": r.get("val_accuracy"),
+                "val_macro_f1": r.get("val_macro_f1"),
+                "test_accuracy": r.get("test_accuracy"),
+                "test_macro_f1": r.get("test_macro_f1"),
+                "epochs": r.get("epochs"),
+                "seconds": r.get("total_seconds"),
+                "error": r.get("error"),
+                **flatten_params(record.params),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def searched_columns(space) -> list[str]:
+    """The trials-table columns of the parameters a space varies (the dense stack by depth)."""
+    searched = [p for p in space.searched if p != "dense_layers"]
+    if "dense_layers" in space.searched:
+        searched.append("n_dense_layers")
+    return searched
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return "-" if math.isnan(value) else f"{value:.4f}"
+    return "-" if value is None else str(value)
+
+
+def format_summary(s: dict[str, Any]) -> str:
+    """The end-of-search table a person reads."""
+    lines = ["", f"Search finished ({s['stop_reason']}) in {s['wall_seconds']:.0f}s"]
+    lines.append(
+        f"trials: {s['trials_ok']} ok, {s['trials_pruned']} pruned, {s['trials_failed']} failed"
+    )
+    best, base = s["best"], s["baseline"] or {}
+    if best is None:
+        lines.append("no trial succeeded")
+    else:
+        lines += [
+            "",
+            f"{'':<22}{'val acc':>10}{'val F1':>10}{'test acc':>10}{'test F1':>10}",
+            f"{'best LSTM (trial ' + str(best['tid'] + 1) + ')':<22}"
+            + "".join(
+                f"{_fmt(best[k]):>10}"
+                for k in ("val_accuracy", "val_macro_f1", "test_accuracy", "test_macro_f1")
+            ),
+        ]
+        if base:
+            lines.append(
+                f"{'TF-IDF baseline':<22}"
+                + "".join(
+                    f"{_fmt(base.get(k)):>10}"
+                    for k in ("val_accuracy", "val_macro_f1", "test_accuracy", "test_macro_f1")
+                )
+            )
+        lines += ["", "best params:", json.dumps(best["params"], indent=2)]
+    if s.get("model_version"):
+        lines.append(f"\nregistered model: {s['model_version']}")
+    lines += [
+        "",
+        f"experiment: {s['experiment']}  (parent run {s['parent_run_id']})",
+        f"open the MLflow UI: {s['ui_command']}",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,238 @@
+"""One search from start to finish: open or resume it, run the loop, report and register.
+
+One parent MLflow run per search with every trial nested under it. The state is saved after
+every finished trial, so a search that is stopped, killed or crashes continues where it was,
+rerunning only the trial that was in flight.
+"""
+
+from __future__ import annotations
+
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..data import Dataset
+from ..model.metrics import OBJECTIVES
+from ..trial import TrialResult, run_experiment
+from .callbacks import Checkpoint, Progress, Tracking, best_weights, trial_weights
+from .loop import SearchLoop
+from .pruners import MedianPruner, Pruner
+from .samplers import make_sampler
+from .space import SearchSpace
+from .state import SearchState, load_state, save_state, state_path
+
+DEFAULT_STATE_DIR = Path("mlruns") / "searches"
+
+
+class SearchError(ValueError):
+    """The search cannot start as asked (one line for the user)."""
+
+
+@dataclass
+class SearchConfig:
+    """Everything a search needs; the CLI builds one from its flags."""
+
+    algo: str
+    space: SearchSpace
+    trials: int = 20
+    objective: str = "accuracy"
+    experiment: str = "jobsearch"
+    tracking_uri: str | None = None
+    seed: int = 0
+    timeout: float | None = None
+    stop_after: int | None = None
+    resume: bool = False
+    prune: bool = True
+    sampler_options: dict[str, Any] = field(default_factory=dict)
+    state_dir: Path = DEFAULT_STATE_DIR
+    model_name: str | None = None
+    register: bool = True
+    show_progress: bool = True
+    data_source: str = "demo"
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def identity(self, data: Dataset) -> dict[str, Any]:
+        """What must match for a saved search to be resumed by this config."""
+        return {
+            "algo": self.algo,
+            "space": self.space.text,
+            "overrides": self.overrides,
+            "objective": self.objective,
+            "data": data.fingerprint,
+            "seed": self.seed,
+        }
+
+    def run_params(self) -> dict[str, Any]:
+        """The settings logged as the parent run's params."""
+        return {
+            "algo": self.algo,
+            "trials": self.trials,
+            "seed": self.seed,
+            "space_file": str(self.space.path),
+            "prune": self.prune,
+            **self.sampler_options,
+            "objective": self.objective,
+            "data": self.data_source,
+        }
+
+
+class InProcessEvaluator:
+    """Runs each trial with ``run_experiment`` in this process, nested under the search run."""
+
+    def __init__(self, cfg: SearchConfig, data: Dataset, search_run, uri: str, workdir: Path):
+        self.cfg, self.data, self.search_run, self.uri = cfg, data, search_run, uri
+        self.workdir = workdir
+
+    def __call__(self, tid: int, params: dict[str, Any], pruner: Pruner | None) -> TrialResult:
+        return run_experiment(
+            params,
+            self.data,
+            objective=self.cfg.objective,
+            recorder=self.search_run.trial_recorder(self.uri, f"trial-{tid + 1:03d}"),
+            pruner=pruner,
+            weights_path=trial_weights(self.workdir, tid),
+        )
+
+
+def _open(cfg: SearchConfig, data: Dataset, client, path: Path):
+    """The saved state and parent run of this search, or new ones."""
+    from ..tracking.mlflow import SearchRun
+
+    identity = cfg.identity(data)
+    state = load_state(path)
+    if state is None:
+        if cfg.resume:
+            raise SearchError(
+                f"--resume: no saved search for experiment {cfg.experiment!r} (looked for {path})"
+            )
+        run = SearchRun.create(
+            client,
+            cfg.experiment,
+            algo=cfg.algo,
+            params=cfg.run_params(),
+            space_file=cfg.space.path,
+            data=data,
+        )
+        state = SearchState(run.run_id, identity)
+        save_state(path, state)
+        return state, run
+    if state.identity != identity:
+        changed = [k for k in identity if state.identity.get(k) != identity[k]]
+        raise SearchError(
+            f"experiment {cfg.experiment!r} already holds a search with a different "
+            f"{', '.join(changed)}; resume it unchanged or pass a new --experiment"
+        )
+    run = SearchRun(client, cfg.experiment, state.parent_run_id)
+    run.reopen()
+    return state, run
+
+
+def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) -> dict:
+    """Trials table, plots, baseline, best model: logged to the parent run; the summary."""
+    from ..baseline import run_baseline
+    from ..report import plots
+    from ..report.summary import searched_columns
+    from ..tracking.mlflow import ui_command
+
+    workdir = path.parent
+    table = tracking.log_table(state.trials)
+    searched = searched_columns(cfg.space)
+    figures = [
+        plots.best_so_far(table, workdir / "best_so_far.png", cfg.objective)
+        if len(table)
+        else None,
+        plots.param_effects(table, searched, workdir / "objective_vs_params.png"),
+        plots.importance(table, searched, workdir / "param_importance.png"),
+    ]
+    best = state.best
+    if best is not None and best.get("test_predictions") is not None:
+        figures.append(
+            plots.confusion(
+                data.labels["test"],
+                best["test_predictions"],
+                data.classes,
+                workdir / "confusion_matrix.png",
+            )
+        )
+    for fig in figures:
+        if fig is not None:
+            run.log_file(fig, "plots")
+    counts = table["status"].value_counts() if len(table) else {}
+    pruned = int(table["pruned"].sum()) if len(table) else 0
+    summary: dict[str, Any] = {
+        "experiment": cfg.experiment,
+        "parent_run_id": state.parent_run_id,
+        "stop_reason": reason,
+        "trials_ok": int(counts.get("ok", 0)) - pruned,
+        "trials_pruned": pruned,
+        "trials_failed": int(counts.get("fail", 0)),
+        "wall_seconds": state.wall_seconds,
+        "tracking_uri": uri,
+        "ui_command": ui_command(uri),
+        "best": best and {k: v for k, v in best.items() if k != "test_predictions"},
+        "baseline": run.latest_baseline(data.fingerprint)
+        or run_baseline(data, uri, cfg.experiment),
+        "model_version": None,
+    }
+    weights = best_weights(workdir, best)
+    if best is not None:
+        run.log_json(best["params"], "best_params.json")
+        if cfg.register and weights is not None and state.registered_trial != best["tid"]:
+            from ..tracking.registry import log_and_register
+
+            summary["model_version"] = log_and_register(
+                run.client,
+                uri,
+                cfg.model_name or cfg.experiment,
+                state.parent_run_id,
+                best,
+                cfg.objective,
+                data,
+                weights,
+            )
+            state.registered_trial = best["tid"]
+            save_state(path, state)
+    run.finish(state.wall_seconds, reason)
+    return summary
+
+
+def execute(cfg: SearchConfig, data: Dataset) -> dict[str, Any]:
+    """Run (or resume) a search; return its summary. Ctrl-C or SIGTERM saves the state,
+    marks the trial in flight and the parent KILLED, and re-raises KeyboardInterrupt."""
+    from ..tracking.mlflow import get_client, resolve_tracking_uri
+
+    if cfg.objective not in OBJECTIVES:
+        raise SearchError(
+            f"objective={cfg.objective!r} is invalid: must be one of {', '.join(OBJECTIVES)}"
+        )
+    uri = resolve_tracking_uri(cfg.tracking_uri)
+    client = get_client(uri)
+    path = state_path(cfg.state_dir, cfg.experiment)
+    state, run = _open(cfg, data, client, path)
+    checkpoint = Checkpoint(path)
+    checkpoint.prune_weights(best_weights(path.parent, state.best))
+    tracking = Tracking(run, path.parent)
+    progress = Progress(cfg.algo, cfg.trials, len(state.trials), cfg.show_progress)
+    loop = SearchLoop(
+        make_sampler(cfg.algo, cfg.space, cfg.seed, **cfg.sampler_options),
+        InProcessEvaluator(cfg, data, run, uri, path.parent),
+        state,
+        trials=cfg.trials,
+        timeout=cfg.timeout,
+        stop_after=cfg.stop_after,
+        pruner=MedianPruner() if cfg.prune else None,
+        callbacks=[checkpoint, tracking, progress],
+    )
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def _term(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _term)
+    try:
+        reason = loop.run()
+    finally:
+        progress.close()
+        signal.signal(signal.SIGTERM, previous)
+    return _finish(cfg, data, state, run, tracking, path, uri, reason)

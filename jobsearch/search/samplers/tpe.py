@@ -1,0 +1,24 @@
+"""TPE (Tree-structured Parzen Estimator, hyperopt's ``tpe``): random for the first
+``startup_trials``, then proposals modelled on the good and bad trials so far."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from ..space import SearchSpace
+from .base import HyperoptSampler
+
+DEFAULT_STARTUP_TRIALS = 10
+
+
+class TPESampler(HyperoptSampler):
+    def __init__(
+        self, space: SearchSpace, seed: int = 0, startup_trials: int = DEFAULT_STARTUP_TRIALS
+    ) -> None:
+        super().__init__(space, seed)
+        self.startup_trials = startup_trials
+
+    def suggest(self):
+        from hyperopt import tpe
+
+        return partial(tpe.suggest, n_startup_jobs=self.startup_trials)

@@ -1,0 +1,2 @@
+"""MLflow, and only here: runs (``mlflow``), the model registry (``registry``), the served
+raw-text model (``serving``)."""

@@ -1,0 +1,335 @@
+"""Every MLflow tracking call: where runs go, trial runs, the search's parent run, baselines.
+
+Runs are written with ``MlflowClient.log_batch`` (one call per epoch, not one per value).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..params import flatten_params
+
+if TYPE_CHECKING:
+    from ..data import Dataset
+    from ..trial import TrialResult
+
+MLRUNS_DIR = "mlruns"
+# Tag names, in one place.
+KIND = "jobsearch.kind"
+STATUS = "jobsearch.status"
+PARENT = "mlflow.parentRunId"
+FINGERPRINT = "data.fingerprint"
+
+
+def sqlite_path(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` URI (None for any other store)."""
+    prefix = "sqlite:///"
+    return Path(uri[len(prefix) :]) if uri.startswith(prefix) else None
+
+
+def default_tracking_uri() -> str:
+    """``$MLFLOW_TRACKING_URI``, else a SQLite store in ``./mlruns/mlflow.db``."""
+    env = os.environ.get("MLFLOW_TRACKING_URI")
+    if env:
+        return env
+    return f"sqlite:///{Path(MLRUNS_DIR).resolve() / 'mlflow.db'}"
+
+
+def resolve_tracking_uri(uri: str | None = None) -> str:
+    """An explicit URI wins over the environment and the local default."""
+    return uri or default_tracking_uri()
+
+
+def quiet_logs() -> None:
+    """Silence MLflow's and alembic's INFO chatter and download progress bars."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    for name in ("mlflow", "alembic", "alembic.runtime.migration"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def get_client(uri: str | None = None):
+    """An MlflowClient on ``uri`` (default store if None), creating a local store's folder."""
+    from mlflow import MlflowClient
+
+    quiet_logs()
+    uri = resolve_tracking_uri(uri)
+    db = sqlite_path(uri)
+    if db is not None:
+        db.parent.mkdir(parents=True, exist_ok=True)
+    return MlflowClient(tracking_uri=uri)
+
+
+def experiment_id(client, name: str) -> str:
+    """The id of experiment ``name``, created (artifacts beside a local SQLite store) if needed."""
+    found = client.get_experiment_by_name(name)
+    if found is not None:
+        if found.lifecycle_stage == "deleted":
+            client.restore_experiment(found.experiment_id)
+        return found.experiment_id
+    db = sqlite_path(client.tracking_uri)
+    location = (db.parent / "artifacts").resolve().as_uri() + f"/{name}" if db else None
+    return client.create_experiment(name, artifact_location=location)
+
+
+def ui_command(uri: str) -> str:
+    """The command that opens the MLflow UI on this store."""
+    db = sqlite_path(uri)
+    if db is None:
+        return f"open {uri} in a browser (tracking server)"
+    try:
+        shown = db.relative_to(Path.cwd())
+    except ValueError:
+        shown = db
+    return f"mlflow ui --backend-store-uri sqlite:///{shown}"
+
+
+def _stringify(value: Any) -> str:
+    return "none" if value is None else str(value)
+
+
+class RunRecorder:
+    """One MLflow run, written with ``log_batch`` in as few calls as the limits allow."""
+
+    def __init__(
+        self,
+        client,
+        experiment: str,
+        *,
+        run_name: str | None = None,
+        parent_run_id: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        self.client = client
+        if run_id is not None:
+            self.run_id = run_id
+            return
+        all_tags = {k: _stringify(v) for k, v in (tags or {}).items()}
+        if parent_run_id:
+            all_tags[PARENT] = parent_run_id
+        run = client.create_run(experiment_id(client, experiment), run_name=run_name, tags=all_tags)
+        self.run_id = run.info.run_id
+
+    def log(
+        self,
+        metrics: Mapping[str, float] | None = None,
+        params: Mapping[str, Any] | None = None,
+        tags: Mapping[str, Any] | None = None,
+        step: int = 0,
+    ) -> None:
+        """Log metrics (at ``step``), params and tags, 100 of each per call."""
+        from mlflow.entities import Metric, Param, RunTag
+
+        now = int(time.time() * 1000)
+        m = [
+            Metric(k, float(v), now, step)
+            for k, v in (metrics or {}).items()
+            if v is not None and isinstance(v, (int, float))
+        ]
+        p = [Param(k, _stringify(v)[:6000]) for k, v in (params or {}).items()]
+        t = [RunTag(k, _stringify(v)[:6000]) for k, v in (tags or {}).items()]
+        for i in range(0, max(len(m), len(p), len(t), 1), 100):
+            chunk_m, chunk_p, chunk_t = m[i : i + 100], p[i : i + 100], t[i : i + 100]
+            if chunk_m or chunk_p or chunk_t:
+                self.client.log_batch(self.run_id, metrics=chunk_m, params=chunk_p, tags=chunk_t)
+
+    def log_dict(self, value: Any, name: str) -> None:
+        """Store a JSON/YAML artifact."""
+        self.client.log_dict(self.run_id, value, name)
+
+    def log_artifact(self, path: str | Path, folder: str | None = None) -> None:
+        """Store a file as an artifact."""
+        self.client.log_artifact(self.run_id, str(path), folder)
+
+    def finish(self, status: str = "FINISHED") -> None:
+        """End the run as FINISHED, FAILED or KILLED."""
+        self.client.set_terminated(self.run_id, status)
+
+
+class MlflowTrialRecorder:
+    """Records one trial as an MLflow run (the ``jobsearch.trial.Recorder`` protocol)."""
+
+    def __init__(
+        self,
+        tracking_uri: str | None,
+        experiment: str,
+        *,
+        run_name: str | None = None,
+        parent_run_id: str | None = None,
+        client=None,
+    ) -> None:
+        self.client = client or get_client(tracking_uri)
+        self.experiment, self.run_name, self.parent_run_id = experiment, run_name, parent_run_id
+        self.run: RunRecorder | None = None
+        self.run_id: str | None = None
+
+    def start(self, params: dict[str, Any], data: Dataset, objective: str) -> None:
+        from ..device import library_versions
+
+        self.run = RunRecorder(
+            self.client,
+            self.experiment,
+            run_name=self.run_name,
+            parent_run_id=self.parent_run_id,
+            tags={
+                KIND: "trial",
+                FINGERPRINT: data.fingerprint,
+                **{f"version.{k}": v for k, v in library_versions().items()},
+            },
+        )
+        self.run_id = self.run.run_id
+        self.run.log(
+            params={
+                **flatten_params(params),
+                "objective": objective,
+                "data.source": data.summary.get("source"),
+                "data.n_classes": len(data.classes),
+                "data.n_train": len(data.labels["train"]),
+            }
+        )
+
+    def log_epoch(self, step: int, metrics: dict[str, float]) -> None:
+        self.run.log(metrics=metrics, step=step)
+
+    def kill(self) -> None:
+        self.run.log(tags={STATUS: "killed"})
+        self.run.finish("KILLED")
+
+    def finish(self, result: TrialResult, data: Dataset) -> None:
+        """Final metrics, tags and the dataset summary; FAILED for a failed trial."""
+        numeric = result.numbers()
+        if result.loss is not None:
+            numeric["objective"] = result.loss
+        tags = {
+            STATUS: "pruned" if result.pruned else result.status,
+            "device": result.device,
+            "device_type": result.device_type,
+            "cudnn": result.cudnn,
+            "mixed_precision": result.mixed_precision,
+        }
+        if not result.ok:
+            tags["error"] = result.error
+        self.run.log(metrics=numeric, tags={k: v for k, v in tags.items() if v is not None})
+        self.run.log_dict(data.summary, "dataset_summary.json")
+        self.run.finish("FINISHED" if result.ok else "FAILED")
+
+
+class SearchRun:
+    """The parent run of one search: settings, progress, trials table, plots, the outcome."""
+
+    def __init__(self, client, experiment: str, run_id: str) -> None:
+        self.client, self.experiment = client, experiment
+        self.run = RunRecorder(client, experiment, run_id=run_id)
+        self.run_id = run_id
+
+    @classmethod
+    def create(
+        cls,
+        client,
+        experiment: str,
+        *,
+        algo: str,
+        params: Mapping[str, Any],
+        space_file: Path,
+        data: Dataset,
+    ) -> SearchRun:
+        """Open a new parent run with the search's settings, space file and dataset summary."""
+        run = RunRecorder(
+            client,
+            experiment,
+            run_name=f"{algo}-search",
+            tags={KIND: "search", FINGERPRINT: data.fingerprint},
+        )
+        run.log(params=params)
+        run.log_artifact(space_file, "search_space")
+        run.log_dict(data.summary, "dataset_summary.json")
+        return cls(client, experiment, run.run_id)
+
+    def reopen(self) -> None:
+        """Mark the parent RUNNING again; trials a crash left RUNNING become KILLED."""
+        self.client.update_run(self.run_id, status="RUNNING")
+        for run in self.children():
+            if run.info.status == "RUNNING":
+                self.client.set_tag(run.info.run_id, STATUS, "killed")
+                self.client.set_terminated(run.info.run_id, "KILLED")
+
+    def children(self) -> list:
+        """The trial runs nested under this search, oldest first."""
+        return self.client.search_runs(
+            [self.client.get_run(self.run_id).info.experiment_id],
+            filter_string=f"tags.{PARENT} = '{self.run_id}'",
+            order_by=["attributes.start_time ASC"],
+        )
+
+    def trial_recorder(self, tracking_uri: str, run_name: str) -> MlflowTrialRecorder:
+        """A recorder for one trial nested under this search."""
+        return MlflowTrialRecorder(
+            tracking_uri,
+            self.experiment,
+            run_name=run_name,
+            parent_run_id=self.run_id,
+            client=self.client,
+        )
+
+    def log_best(self, best: Mapping[str, Any], n_done: int) -> None:
+        """Best-so-far metrics (stepped by trials done) and the best params as tags."""
+        self.run.log(
+            metrics={
+                "best_objective": best["loss"],
+                "best_val_accuracy": best["val_accuracy"],
+                "best_val_macro_f1": best["val_macro_f1"],
+                "best_test_accuracy": best["test_accuracy"],
+                "best_test_macro_f1": best["test_macro_f1"],
+                "trials_done": n_done,
+            },
+            tags={
+                "best.trial": best["tid"] + 1,
+                "best.run_id": best["run_id"],
+                **{f"best.{k}": v for k, v in flatten_params(best["params"]).items()},
+            },
+            step=n_done,
+        )
+
+    def log_file(self, path: Path, folder: str | None = None) -> None:
+        self.run.log_artifact(path, folder)
+
+    def log_json(self, value: Any, name: str) -> None:
+        self.run.log_dict(value, name)
+
+    def latest_baseline(self, fingerprint: str) -> dict[str, float] | None:
+        """Metrics of the newest baseline run on the same data in this experiment, if any."""
+        exp = self.client.get_experiment_by_name(self.experiment)
+        runs = self.client.search_runs(
+            [exp.experiment_id],
+            filter_string=f"tags.`{KIND}` = 'baseline' and tags.`{FINGERPRINT}` = '{fingerprint}'",
+            order_by=["attributes.start_time DESC"],
+            max_results=1,
+        )
+        return dict(runs[0].data.metrics) if runs else None
+
+    def finish(self, wall_seconds: float, stop_reason: str) -> None:
+        self.run.log(metrics={"wall_seconds": wall_seconds}, tags={"stop_reason": stop_reason})
+        self.run.finish("FINISHED")
+
+    def kill(self) -> None:
+        self.client.set_terminated(self.run_id, "KILLED")
+
+
+def log_baseline_run(
+    client, experiment: str, data: Dataset, metrics: Mapping[str, float], settings: Mapping
+) -> str:
+    """Record a fitted baseline as a run (same metric names as the trials); return its id."""
+    run = RunRecorder(
+        client,
+        experiment,
+        run_name="tfidf-logreg-baseline",
+        tags={KIND: "baseline", FINGERPRINT: data.fingerprint},
+    )
+    run.log(metrics=metrics, params={**settings, "data.source": data.summary.get("source")})
+    run.finish()
+    return run.run_id

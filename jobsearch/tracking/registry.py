@@ -1,0 +1,158 @@
+"""Log a search's best model as a raw-text pyfunc, register it, and move ``@champion`` fairly."""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..device import STACK, package_version
+from ..model.metrics import classification_metrics, objective_value
+from .mlflow import FINGERPRINT
+
+CHAMPION = "champion"
+_SERVED_NEEDS = [n for n in STACK if n != "hyperopt"]
+
+
+def _requirements() -> list[str]:
+    """Pinned requirements of the served model (this environment's versions)."""
+    return [f"{n}=={package_version(n)}" if package_version(n) else n for n in _SERVED_NEEDS]
+
+
+def log_pyfunc(run_id: str, params: dict, data, weights: Path, tracking_uri: str):
+    """Log the pyfunc model (weights, vocabulary, labels) under ``run_id``; return its info."""
+    import mlflow
+    from mlflow.models import ModelSignature, infer_signature
+    from mlflow.types import ColSpec, Schema
+
+    from .serving import IndustryClassifier, top_industries
+
+    mlflow.set_tracking_uri(tracking_uri)
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        logging.getLogger("mlflow.pyfunc").setLevel(logging.ERROR)
+        meta = Path(tmp) / "meta.json"
+        meta.write_text(
+            json.dumps({"params": params, "classes": data.classes, "vocabulary": data.vocabulary}),
+            encoding="utf-8",
+        )
+        example = list(data.split.texts["val"][:2])
+        probs = np.full((2, len(data.classes)), 1.0 / len(data.classes), dtype=np.float32)
+        # An unnamed string column: a DataFrame with one text column or a list of strings.
+        signature = ModelSignature(
+            inputs=Schema([ColSpec("string")]),
+            outputs=infer_signature(example, top_industries(probs, data.classes)).outputs,
+        )
+        with mlflow.start_run(run_id=run_id):
+            return mlflow.pyfunc.log_model(
+                name="model",
+                python_model=IndustryClassifier(),
+                artifacts={"weights": str(weights), "meta": str(meta)},
+                signature=signature,
+                input_example=example,
+                pip_requirements=_requirements(),
+            )
+
+
+def _champion_objective(client, name: str, objective: str, data) -> float | None:
+    """The current champion's objective on ``data``'s validation split (None if no champion)."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    try:
+        version = client.get_model_version_by_alias(name, CHAMPION)
+    except MlflowException:
+        return None
+    tags = version.tags
+    same_data = tags.get(FINGERPRINT) == data.fingerprint
+    if same_data and tags.get("objective") == objective and "val_objective" in tags:
+        return float(tags["val_objective"])
+    model = mlflow.pyfunc.load_model(f"models:/{name}@{CHAMPION}")
+    probs = model.unwrap_python_model().predict_proba(data.split.texts["val"])
+    champion_classes = model.unwrap_python_model().classes
+    index = {c: i for i, c in enumerate(champion_classes)}
+    # Map our labels into the champion's label space; unknown labels can never be right.
+    y = np.array([index.get(c, -1) for c in np.asarray(data.classes)[data.labels["val"]]])
+    return objective_value(objective, classification_metrics(y, probs))
+
+
+def register(
+    client, name: str, model_uri: str, objective: str, value: float, data, tags: dict[str, Any]
+) -> tuple[str, bool]:
+    """Register ``model_uri`` as a new version of ``name``; make it champion only if better."""
+    import mlflow
+
+    current = _champion_objective(client, name, objective, data)
+    version = mlflow.register_model(
+        model_uri,
+        name,
+        tags={
+            **{k: str(v) for k, v in tags.items()},
+            "objective": objective,
+            "val_objective": repr(value),
+            FINGERPRINT: data.fingerprint,
+        },
+    )
+    promoted = current is None or value < current
+    if promoted:
+        client.set_registered_model_alias(name, CHAMPION, version.version)
+    client.set_model_version_tag(name, version.version, "champion_at_registration", promoted)
+    return version.version, promoted
+
+
+def log_and_register(
+    client,
+    tracking_uri: str,
+    name: str,
+    parent_run_id: str,
+    best: dict[str, Any],
+    objective: str,
+    data,
+    weights: Path,
+) -> str:
+    """Log the best trial's model to the search's parent run, register it; a line for the user."""
+    info = log_pyfunc(parent_run_id, best["params"], data, weights, tracking_uri)
+    version, promoted = register(
+        client,
+        name,
+        info.model_uri,
+        objective,
+        best["loss"],
+        data,
+        {
+            "search_run_id": parent_run_id,
+            "trial_run_id": best["run_id"],
+            "trial": best["tid"] + 1,
+            "val_accuracy": best["val_accuracy"],
+            "val_macro_f1": best["val_macro_f1"],
+            "test_accuracy": best["test_accuracy"],
+            "test_macro_f1": best["test_macro_f1"],
+        },
+    )
+    state = "now @champion" if promoted else "champion unchanged (not better)"
+    return f"models:/{name}/{version} ({state}); use models:/{name}@{CHAMPION}"
+
+
+class ModelLoadError(RuntimeError):
+    """A model URI that does not resolve to a loadable model (one line for the user)."""
+
+
+def load_model(uri: str, tracking_uri: str | None = None):
+    """Load a logged or registered pyfunc model; ModelLoadError names the URI on failure."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from ..util import first_line
+    from .mlflow import quiet_logs, resolve_tracking_uri
+
+    quiet_logs()
+    mlflow.set_tracking_uri(resolve_tracking_uri(tracking_uri))
+    try:
+        return mlflow.pyfunc.load_model(uri)
+    except (MlflowException, OSError) as exc:
+        raise ModelLoadError(f"cannot load model {uri!r}: {first_line(exc)}") from None

@@ -1,0 +1,82 @@
+"""The MLflow pyfunc model that turns raw job-description text into industries."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from typing import Any
+
+import mlflow.pyfunc
+import numpy as np
+import pandas as pd
+
+TOP_N = 3
+TEXT_COLUMN = "text"
+
+# The explicit signature validates inputs; MLflow's advice to add type hints instead would
+# replace it, so its warning (printed on every load) is silenced.
+warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method")
+
+
+def as_texts(model_input: Any) -> list[str]:
+    """Raw texts from a DataFrame (its ``text`` column, else its only column), a list or array."""
+    if isinstance(model_input, pd.DataFrame):
+        if TEXT_COLUMN in model_input.columns:
+            column = model_input[TEXT_COLUMN]
+        elif model_input.shape[1] == 1:
+            column = model_input.iloc[:, 0]
+        else:
+            raise ValueError(
+                f"input has columns {list(model_input.columns)}; pass one column named "
+                f"{TEXT_COLUMN!r}"
+            )
+        return column.fillna("").astype(str).tolist()
+    if isinstance(model_input, (pd.Series, np.ndarray, list, tuple)):
+        return ["" if t is None else str(t) for t in np.asarray(model_input, dtype=object).ravel()]
+    if isinstance(model_input, str):
+        return [model_input]
+    raise ValueError(f"cannot read texts from {type(model_input).__name__}")
+
+
+class IndustryClassifier(mlflow.pyfunc.PythonModel):
+    """Cleans and tokenizes raw text exactly as in training, then predicts the top industries."""
+
+    def load_context(self, context) -> None:
+        from ..data.tokens import make_vectorizer
+        from ..model.build import build_model
+
+        with open(context.artifacts["meta"], encoding="utf-8") as fh:
+            meta = json.load(fh)
+        self.params = meta["params"]
+        self.classes = meta["classes"]
+        self.vectorizer = make_vectorizer(vocabulary=meta["vocabulary"])
+        self.model = build_model(self.params, len(meta["vocabulary"]), len(self.classes))
+        self.model.load_weights(context.artifacts["weights"])
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        """Class probabilities for raw texts."""
+        from ..data.load import clean_text
+        from ..data.tokens import pad_ids, tokenize
+        from ..model.train import predict_proba
+
+        if not texts:
+            return np.zeros((0, len(self.classes)), dtype=np.float32)
+        flat, splits = tokenize(self.vectorizer, [clean_text(t) for t in texts])
+        x = pad_ids(flat, splits, self.params["max_len"], self.params["padding"])
+        return predict_proba(self.model, x)
+
+    def predict(self, context, model_input, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        probs = self.predict_proba(as_texts(model_input))
+        return top_industries(probs, self.classes)
+
+
+def top_industries(probs: np.ndarray, classes: list[str], n: int = TOP_N) -> pd.DataFrame:
+    """Per row: the industry and its probability, then the next ``n - 1`` with theirs."""
+    order = np.argsort(-probs, axis=1)[:, :n]
+    names = np.asarray(classes, dtype=object)
+    out: dict[str, Any] = {}
+    for rank in range(order.shape[1]):
+        suffix = "" if rank == 0 else f"_{rank + 1}"
+        out[f"industry{suffix}"] = names[order[:, rank]].astype(str)
+        out[f"probability{suffix}"] = probs[np.arange(len(probs)), order[:, rank]].astype(float)
+    return pd.DataFrame(out)

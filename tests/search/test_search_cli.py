@@ -1,0 +1,236 @@
+"""Whole searches through the command line, read back from MLflow."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import ROOT, cli_env, run_cli, search_args
+from mlflow import MlflowClient
+
+from jobsearch.search.state import load_state
+
+
+def _children(client, parent_id):
+    exp = client.get_run(parent_id).info.experiment_id
+    return client.search_runs(
+        [exp],
+        filter_string=f"tags.mlflow.parentRunId = '{parent_id}'",
+        order_by=["attributes.start_time ASC"],
+    )
+
+
+def _state(cwd, experiment):
+    return load_state(cwd / "mlruns" / "searches" / experiment / "state.json")
+
+
+def _start_and_wait_for_trial_2(args, cwd, experiment, **popen):
+    """Start a search and return once trial 2's MLflow run is RUNNING (mid-trial)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jobsearch.random", *args], cwd=cwd, env=cli_env(), **popen
+    )
+    state_file = cwd / "mlruns" / "searches" / experiment / "state.json"
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        state = load_state(state_file) if state_file.exists() else None
+        if state is not None and len(state.trials) >= 1:
+            client = MlflowClient(f"sqlite:///{cwd}/mlruns/mlflow.db")
+            running = [
+                c
+                for c in _children(client, state.parent_run_id)
+                if c.info.run_name == "trial-002" and c.info.status == "RUNNING"
+            ]
+            if running:
+                return proc, state_file
+        assert proc.poll() is None, "search ended before trial 2 started"
+        time.sleep(0.1)
+    raise AssertionError("trial 2 never started")
+
+
+@pytest.mark.parametrize("algo", ["random", "tpe"])
+def test_search_end_to_end(algo, tiny_csv, tmp_path):
+    extra = ["--startup-trials", "2"] if algo == "tpe" else []
+    args = search_args(
+        tiny_csv, "--trials", "5", "--max-epochs", "1", "--experiment", "e", "--no-register", *extra
+    )
+    done = run_cli(f"jobsearch.{algo}", *args, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "trial 5/5" in done.stdout and "best params" in done.stdout
+    assert "mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db" in done.stdout
+    assert "TF-IDF baseline" in done.stdout
+    client = MlflowClient(f"sqlite:///{tmp_path}/mlruns/mlflow.db")
+    state = _state(tmp_path, "e")
+    parent = client.get_run(state.parent_run_id)
+    assert parent.info.status == "FINISHED" and parent.data.params["algo"] == algo
+    children = _children(client, state.parent_run_id)
+    assert [c.info.run_name for c in children] == [f"trial-00{i}" for i in range(1, 6)]
+    assert len({frozenset(c.data.params) for c in children}) == 1  # same keys: compare view
+    assert parent.data.metrics["best_objective"] == min(
+        c.data.metrics["objective"] for c in children
+    )
+    files = {a.path for a in client.list_artifacts(parent.info.run_id)}
+    assert {"trials.csv", "plots", "search_space", "best_params.json"} <= files
+    assert [a.path for a in client.list_artifacts(parent.info.run_id, "search_space")] == [
+        "search_space/smoke.yaml"
+    ]
+    plots = {a.path for a in client.list_artifacts(parent.info.run_id, "plots")}
+    expected = {"best_so_far", "confusion_matrix", "objective_vs_params", "param_importance"}
+    assert {f"plots/{name}.png" for name in expected} <= plots
+    # a second run of the same command has nothing left to do
+    again = run_cli(f"jobsearch.{algo}", *args, cwd=tmp_path)
+    assert again.returncode == 0 and not re.search(r"^trial \d+/", again.stdout, re.M)
+    assert len(_children(client, state.parent_run_id)) == 5
+
+
+def test_same_seed_same_params(tiny_csv, tmp_path):
+    sampled = []
+    for name in ("a", "b"):
+        out = run_cli(
+            "jobsearch.random",
+            *search_args(
+                tiny_csv,
+                "--trials",
+                "2",
+                "--max-epochs",
+                "1",
+                "--no-register",
+                "--seed",
+                "5",
+                "--experiment",
+                name,
+            ),
+            cwd=tmp_path,
+        )
+        assert out.returncode == 0, out.stderr[-2000:]
+        state = _state(tmp_path, name)
+        sampled.append([t.params for t in state.trials])
+    assert sampled[0] == sampled[1]
+    assert sampled[0][0] != sampled[0][1]
+
+
+def test_resume_after_sigkill_loses_and_duplicates_nothing(tiny_csv, tmp_path):
+    args = search_args(
+        tiny_csv, "--trials", "4", "--experiment", "k", "--no-register", "--no-prune"
+    )
+    proc, state_file = _start_and_wait_for_trial_2(
+        args, tmp_path, "k", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert len(load_state(state_file).trials) == 1
+    out = run_cli("jobsearch.random", *args, "--resume", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-3000:]
+    client = MlflowClient(f"sqlite:///{tmp_path}/mlruns/mlflow.db")
+    state = load_state(state_file)
+    assert len(state.trials) == 4
+    children = _children(client, state.parent_run_id)
+    finished = [c.info.run_name for c in children if c.info.status == "FINISHED"]
+    assert sorted(finished) == ["trial-001", "trial-002", "trial-003", "trial-004"]
+    others = [(c.info.run_name, c.info.status) for c in children if c.info.status != "FINISHED"]
+    assert others == [("trial-002", "KILLED")]
+
+
+def test_ctrl_c_marks_trial_killed_and_exits_130(tiny_csv, tmp_path):
+    args = search_args(tiny_csv, "--trials", "3", "--experiment", "c", "--no-register")
+    proc, state_file = _start_and_wait_for_trial_2(
+        args, tmp_path, "c", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    assert "resume with: python -m jobsearch.random" in err and "--resume" in err
+    client = MlflowClient(f"sqlite:///{tmp_path}/mlruns/mlflow.db")
+    state = load_state(state_file)
+    statuses = [c.info.status for c in _children(client, state.parent_run_id)]
+    assert statuses.count("KILLED") == 1 and "RUNNING" not in statuses
+
+
+def test_help_is_fast_and_explains_every_flag(tmp_path):
+    started = time.time()
+    out = run_cli("jobsearch.tpe", "--help", cwd=tmp_path)
+    assert out.returncode == 0
+    for flag in (
+        "--trials",
+        "--space",
+        "--data",
+        "--text-col",
+        "--label-col",
+        "--experiment",
+        "--tracking-uri",
+        "--seed",
+        "--max-epochs",
+        "--timeout",
+        "--objective",
+        "--stop-after",
+        "--resume",
+        "--no-prune",
+        "--startup-trials",
+    ):
+        assert flag in out.stdout
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, jobsearch.random, jobsearch.cli.search;"
+            "jobsearch.cli.search.search_parser('random');"
+            "print('tensorflow' in sys.modules, 'mlflow' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert probe.stdout.strip() == "False False"
+    assert time.time() - started < 60
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--trials", "0"], "--trials: must be a whole number >= 1"),
+        (["--objective", "f1"], "invalid choice: 'f1'"),
+        (["--bogus"], "unrecognized arguments: --bogus"),
+        (["--space", "nope.yaml"], "error: nope.yaml: no such space file"),
+        (["--data", "missing.csv"], "error: missing.csv: no such file"),
+        (["--resume", "--experiment", "never"], "--resume: no saved search for experiment 'never'"),
+    ],
+)
+def test_bad_flags_one_line_exit_2(tmp_path, args, message):
+    out = run_cli("jobsearch.random", *args, cwd=tmp_path)
+    assert out.returncode == 2
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], out.stderr
+    assert "Traceback" not in out.stderr
+    assert not (tmp_path / "mlruns" / "searches").exists()
+
+
+def test_timeout_stops_starting_new_trials(tiny_csv, tmp_path):
+    args = search_args(
+        tiny_csv, "--trials", "5", "--max-epochs", "1", "--experiment", "t", "--no-register"
+    )
+    out = run_cli("jobsearch.random", *args, "--timeout", "0.5", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Search finished (--timeout 0.5s reached)" in out.stdout
+    assert len(_state(tmp_path, "t").trials) == 1
+    # the same command without the timeout continues the same search up to 5 trials
+    more = run_cli("jobsearch.random", *args, cwd=tmp_path)
+    assert more.returncode == 0, more.stderr[-2000:]
+    assert len(_state(tmp_path, "t").trials) == 5
+
+
+def test_one_search_command_with_algo(tmp_path):
+    out = run_cli("jobsearch.cli.search", "--help", cwd=tmp_path)
+    assert out.returncode == 0 and "--algo {random,tpe}" in out.stdout
+    assert "--startup-trials" in out.stdout and "(default: 10)" in out.stdout
+    bad = run_cli("jobsearch.cli.search", "--algo", "grid", cwd=tmp_path)
+    assert bad.returncode == 2 and "invalid choice: 'grid'" in bad.stderr
+    objective = tmp_path / "objective.yaml"
+    objective.write_text("lstm_units: 8\nobjective: {choice: [accuracy, loss]}\n")
+    refused = run_cli("jobsearch.cli.search", "--space", str(objective), cwd=tmp_path)
+    lines = [line for line in refused.stderr.splitlines() if line.strip()]
+    assert refused.returncode == 2 and len(lines) == 1, refused.stderr
+    assert "objective: is a search setting" in lines[0]
+    assert not (tmp_path / "mlruns").exists()

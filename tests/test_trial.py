@@ -1,0 +1,121 @@
+"""run_experiment end to end on tiny data with a real MLflow store."""
+
+from __future__ import annotations
+
+import resource
+
+import pytest
+from mlflow import MlflowClient
+
+from jobsearch import run_experiment
+
+TINY = {"embedding_dim": 8, "lstm_units": 8, "max_len": 24, "max_epochs": 2, "batch_size": 64}
+
+
+def test_result_fields_and_mlflow_run(tiny_data, store):
+    result = run_experiment(
+        {**TINY, "top_k": 16, "dense_layers": [{"units": 8}]},
+        data=tiny_data,
+        tracking_uri=store,
+        experiment="t",
+    )
+    assert result.status == "ok"
+    for key in (
+        "val_accuracy",
+        "val_macro_f1",
+        "test_accuracy",
+        "test_macro_f1",
+        "epochs",
+        "fit_seconds",
+        "seconds_per_epoch",
+        "examples_per_second",
+        "device",
+        "run_id",
+    ):
+        assert getattr(result, key) not in (None, ""), key
+    assert result.loss == pytest.approx(-result.val_accuracy)
+    assert 0 <= result.val_accuracy <= 1 and result.epochs >= 1
+    client = MlflowClient(store)
+    run = client.get_run(result.run_id)
+    assert run.info.status == "FINISHED"
+    assert run.data.params["top_k"] == "16" and run.data.params["dense_layers.0.units"] == "8"
+    assert run.data.params["dense_layers.2.units"] == "none"
+    assert run.data.tags["device_type"] in ("CPU", "GPU")
+    assert run.data.tags["version.tensorflow"].startswith("2.")
+    history = client.get_metric_history(result.run_id, "val_accuracy")
+    assert [m.step for m in history][: result.epochs] == list(range(1, result.epochs + 1))
+    # the logged training loss is the ordinary cross-entropy, not the top-k figure
+    assert "train_loss" in run.data.metrics and "top_16_loss" not in run.data.metrics
+    assert run.data.metrics["test_accuracy"] == pytest.approx(result.test_accuracy)
+    artifacts = [a.path for a in client.list_artifacts(result.run_id)]
+    assert "dataset_summary.json" in artifacts
+
+
+def test_other_objectives(tiny_data):
+    f1 = run_experiment(
+        {**TINY, "max_epochs": 1}, data=tiny_data, objective="macro_f1", track=False
+    )
+    assert f1.loss == pytest.approx(-f1.val_macro_f1)
+    loss = run_experiment({**TINY, "max_epochs": 1}, data=tiny_data, objective="loss", track=False)
+    assert loss.loss == pytest.approx(loss.val_loss)
+    hyperopt = loss.as_hyperopt()
+    assert hyperopt["status"] == "ok" and hyperopt["loss"] == loss.loss
+
+
+def test_objective_is_a_search_setting_not_a_param(tiny_data):
+    from jobsearch import ParamError
+
+    with pytest.raises(ParamError, match="unknown param 'objective'"):
+        run_experiment({"objective": "loss"}, data=tiny_data, track=False)
+    with pytest.raises(ParamError, match="objective='f1' is invalid: must be one of accuracy"):
+        run_experiment({}, data=tiny_data, objective="f1", track=False)
+
+
+def test_failing_trial_is_reported_not_raised(tiny_data, store, tmp_path):
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("nurse 0.1 0.2 0.3\n")
+    result = run_experiment(
+        {**TINY, "embedding_init": str(vectors)}, data=tiny_data, tracking_uri=store, experiment="t"
+    )
+    assert result.status == "fail"
+    assert "embedding_dim=8" in result.error
+    run = MlflowClient(store).get_run(result.run_id)
+    assert run.info.status == "FAILED" and "embedding_dim=8" in run.data.tags["error"]
+
+
+def test_ppmi_and_vector_file_initialisation(tiny_data, tmp_path):
+    vectors = tmp_path / "glove.txt"
+    vectors.write_text(
+        "".join(f"{w} " + " ".join(["0.5"] * 8) + "\n" for w in tiny_data.vocabulary[2:20])
+    )
+    for init in ("ppmi", str(vectors)):
+        result = run_experiment(
+            {**TINY, "max_epochs": 1, "embedding_init": init, "embedding_trainable": False},
+            data=tiny_data,
+            track=False,
+        )
+        assert result.status == "ok", result.error
+    assert list(tiny_data.cache_dir.glob(f"ppmi-{tiny_data.fingerprint}-8.npy"))
+
+
+def test_unknown_param_raises_before_training(tiny_data):
+    from jobsearch import ParamError
+
+    with pytest.raises(ParamError, match="known params"):
+        run_experiment({"units": 3}, data=tiny_data, track=False)
+
+
+def test_twenty_trials_in_one_process_do_not_leak(tiny_data):
+    def rss_mb() -> float:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    for i in range(20):
+        result = run_experiment(
+            {**TINY, "max_epochs": 1, "seed": i, "lstm_units": 4 + i % 3},
+            data=tiny_data,
+            track=False,
+        )
+        assert result.status == "ok"
+        if i == 4:
+            after_warmup = rss_mb()
+    assert rss_mb() - after_warmup < 200

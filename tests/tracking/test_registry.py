@@ -1,0 +1,224 @@
+"""The best model: registered, champion alias, raw-text predictions, CLI, REST serving, baseline."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+
+import mlflow
+import pandas as pd
+import pytest
+from conftest import DATA_ARGS, cli_env, free_port, run_cli, search_args, wait_for_http
+from mlflow import MlflowClient
+
+from jobsearch.data.demo import industries
+
+
+@pytest.fixture(scope="module")
+def registered(tiny_csv, tmp_path_factory):
+    cwd = tmp_path_factory.mktemp("search")
+    out = run_cli(
+        "jobsearch.random",
+        *search_args(tiny_csv, "--trials", "3", "--experiment", "jobs", "--model-name", "industry"),
+        cwd=cwd,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "models:/industry/1 (now @champion)" in out.stdout
+    uri = f"sqlite:///{cwd}/mlruns/mlflow.db"
+    return cwd, uri
+
+
+def test_champion_predicts_raw_text(registered):
+    _, uri = registered
+    mlflow.set_tracking_uri(uri)
+    model = mlflow.pyfunc.load_model("models:/industry@champion")
+    texts = ["Staff nurse for acute wards, NMC registration", "Python backend developer, APIs"]
+    for given in (pd.DataFrame({"text": texts}), texts):
+        out = model.predict(given)
+        assert list(out.columns) == [
+            "industry",
+            "probability",
+            "industry_2",
+            "probability_2",
+            "industry_3",
+            "probability_3",
+        ]
+        assert len(out) == 2 and (out["probability"] >= out["probability_2"]).all()
+        assert (out["probability"] <= 1).all() and out["industry"].map(type).eq(str).all()
+    version = MlflowClient(uri).get_model_version_by_alias("industry", "champion")
+    tags = version.tags
+    assert {"search_run_id", "trial_run_id", "val_accuracy", "data.fingerprint"} <= set(tags)
+
+
+def test_served_model_reproduces_validation_accuracy(registered, tiny_data):
+    """Raw text through the pyfunc (cleaning, tokenizing, padding) scores as in training."""
+    _, uri = registered
+    mlflow.set_tracking_uri(uri)
+    model = mlflow.pyfunc.load_model("models:/industry@champion")
+    predicted = model.predict(tiny_data.split.texts["val"])["industry"]
+    truth = [tiny_data.classes[i] for i in tiny_data.labels["val"]]
+    accuracy = float((predicted == pd.Series(truth)).mean())
+    tags = MlflowClient(uri).get_model_version_by_alias("industry", "champion").tags
+    assert accuracy == pytest.approx(float(tags["val_accuracy"]), abs=1e-6)
+
+
+def test_alias_does_not_move_to_a_worse_model(registered, tiny_data):
+    from jobsearch.tracking.registry import register
+
+    _, uri = registered
+    client = MlflowClient(uri)
+    champion = client.get_model_version_by_alias("industry", "champion")
+    # the same model, re-registered claiming a worse objective on different data: the
+    # champion is re-scored on this data and keeps the alias
+    worse = float(champion.tags["val_objective"]) + 2.0
+    version, promoted = register(
+        client, "industry", champion.source, "accuracy", worse, tiny_data, {"note": "worse"}
+    )
+    assert not promoted
+    assert client.get_model_version_by_alias("industry", "champion").version == champion.version
+    version, promoted = register(
+        client, "industry", champion.source, "accuracy", -2.0, tiny_data, {"note": "better"}
+    )
+    assert promoted
+    assert client.get_model_version_by_alias("industry", "champion").version == version
+
+
+def test_predict_cli_text_file_and_errors(registered, tmp_path):
+    cwd, _ = registered
+    out = run_cli(
+        "jobsearch.predict",
+        "--model",
+        "models:/industry@champion",
+        "Chef de partie for a busy restaurant kitchen",
+        cwd=cwd,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    industry, prob, text = out.stdout.strip().splitlines()[-1].split("\t")
+    assert industry in industries() and 0 < float(prob) <= 1 and text.startswith("Chef")
+    postings = tmp_path / "postings.csv"
+    pd.DataFrame({"body": ["Solicitor, litigation", "Warehouse operative, forklift"]}).to_csv(
+        postings, index=False
+    )
+    result = tmp_path / "pred.csv"
+    out = run_cli(
+        "jobsearch.predict",
+        "--model",
+        "models:/industry@champion",
+        "--input",
+        str(postings),
+        "--text-col",
+        "body",
+        "--output",
+        str(result),
+        cwd=cwd,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    table = pd.read_csv(result)
+    assert len(table) == 2 and {"text", "industry", "probability"} <= set(table.columns)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("body\n")
+    for args, message in [
+        (["--model", "models:/nope@champion", "x"], "cannot load model 'models:/nope@champion'"),
+        (
+            ["--model", "models:/industry@champion", "--input", str(postings), "--text-col", "txt"],
+            "missing column 'txt'; columns present: body",
+        ),
+        (
+            ["--model", "models:/industry@champion", "--input", str(empty), "--text-col", "body"],
+            "no rows to predict",
+        ),
+    ]:
+        bad = run_cli("jobsearch.predict", *args, cwd=cwd)
+        lines = [line for line in bad.stderr.splitlines() if line.startswith("error")]
+        assert bad.returncode == 2 and len(lines) == 1 and message in lines[0], bad.stderr
+        assert "Traceback" not in bad.stderr
+
+
+def test_mlflow_models_serve_answers_raw_text(registered):
+    cwd, uri = registered
+    port = free_port()
+    # as after `source .venv/bin/activate`: mlflow starts uvicorn from PATH
+    path = f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = cli_env(MLFLOW_TRACKING_URI=uri, PATH=path)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "models",
+            "serve",
+            "-m",
+            "models:/industry@champion",
+            "--env-manager",
+            "local",
+            "--host",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-w",
+            "1",
+        ],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/ping", server)
+        body = json.dumps(
+            {
+                "dataframe_split": {
+                    "columns": ["text"],
+                    "data": [
+                        ["Staff nurse on an acute medical ward"],
+                        ["Recruitment consultant, candidates"],
+                    ],
+                }
+            }
+        )
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/invocations",
+            data=body.encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        answer = json.load(urllib.request.urlopen(request, timeout=60))
+        rows = answer["predictions"]
+        assert len(rows) == 2 and isinstance(rows[0]["industry"], str)
+        assert 0 < rows[0]["probability"] <= 1
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_baseline_logs_same_metric_names(tiny_csv, tmp_path, store):
+    out = run_cli(
+        "jobsearch.baseline",
+        "--data",
+        str(tiny_csv),
+        *DATA_ARGS,
+        "--experiment",
+        "b",
+        "--tracking-uri",
+        store,
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "TF-IDF baseline  val acc" in out.stdout
+    client = MlflowClient(store)
+    exp = client.get_experiment_by_name("b")
+    run = client.search_runs([exp.experiment_id])[0]
+    lstm_names = {
+        "val_accuracy",
+        "val_macro_f1",
+        "val_loss",
+        "test_accuracy",
+        "test_macro_f1",
+        "test_loss",
+        "train_accuracy",
+        "train_loss",
+    }
+    assert lstm_names <= set(run.data.metrics)
+    assert 0.2 < run.data.metrics["test_accuracy"] <= 1
