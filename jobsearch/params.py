@@ -23,7 +23,7 @@ class ParamError(ValueError):
 class Spec:
     """How one parameter is typed and documented."""
 
-    kind: str  # "int", "float", "bool", "str", "int_or_none", "layers", "init"
+    kind: str  # "int", "float", "bool", "str", "int_or_none", "length", "layers", "init"
     default: Any
     doc: str
     low: float | None = None
@@ -65,6 +65,18 @@ PARAMS: dict[str, Spec] = {
         "Dense stack between the LSTM and the softmax: a list of {units, activation, dropout, "
         "batch_norm, initializer}; dropout is applied to the layer's input, batch norm after it.",
     ),
+    "ngrams": Spec(
+        "int",
+        2,
+        "Wide n-gram branch beside the LSTM (fastText-style): 0 off, 1 word unigrams, 2 unigrams "
+        "and hashed bigrams; their averaged embeddings join the pooled LSTM output.",
+        low=0,
+        high=2,
+    ),
+    "ngram_dim": Spec("int", 64, "Embedding size of the n-gram branch.", low=1, high=2048),
+    "ngram_buckets": Spec(
+        "int", 2**16, "Hash buckets for bigrams in the n-gram branch.", low=1, high=2**24
+    ),
     "output_dropout": _rate(0.0, "Dropout just before the softmax layer."),
     "batch_size": Spec("int", 128, "Training batch size.", low=1, high=65536),
     "top_k": Spec(
@@ -77,8 +89,55 @@ PARAMS: dict[str, Spec] = {
     "optimizer": Spec(
         "str", "adam", "Optimizer.", choices=("adam", "adamw", "rmsprop", "sgd", "nadam")
     ),
+    "top_k_weight": Spec(
+        "float",
+        0.5,
+        "Share of the top-k mean in the loss; the rest is the ordinary mean over the batch. "
+        "1.0 is the pure top-k loss, which on noisy labels drifts to flat predictions.",
+        low=0,
+        high=1,
+    ),
+    "top_k_warmup": Spec(
+        "int",
+        1,
+        "Epochs trained on the ordinary loss before the top-k loss takes over.",
+        low=0,
+        high=10000,
+    ),
+    "class_weight": Spec(
+        "str",
+        "none",
+        "Weight each example's loss by its class: 'balanced' (n / (classes * class size)) or "
+        "'none'; an alternative or a complement to top_k.",
+        choices=("none", "balanced"),
+    ),
     "learning_rate": Spec("float", 1e-2, "Optimizer learning rate.", low=1e-7, high=10.0),
-    "max_len": Spec("int", 160, "Tokens kept per posting.", low=1, high=100000),
+    "lr_schedule": Spec(
+        "str",
+        "constant",
+        "'constant', or 'cosine': one epoch of linear warm-up, then cosine decay to 0 at "
+        "max_epochs.",
+        choices=("constant", "cosine"),
+    ),
+    "clipnorm": Spec(
+        "float", 1.0, "Clip each gradient to this norm (0: no clipping).", low=0, high=1e6
+    ),
+    "max_len": Spec(
+        "length",
+        160,
+        "Tokens kept per posting: a number, or a percentile of the training texts' token "
+        "lengths such as 'p95' (resolved per dataset).",
+        low=1,
+        high=100000,
+    ),
+    "truncate": Spec(
+        "str",
+        "auto",
+        "Which tokens a long posting keeps: 'head', 'tail', 'head_tail' (first and last halves; "
+        "the tail often names the employer), or 'auto' (head with 'post' padding, tail with "
+        "'pre', as Keras).",
+        choices=("auto", "head", "tail", "head_tail"),
+    ),
     "padding": Spec(
         "str",
         "post",
@@ -132,6 +191,12 @@ def check_value(name: str, spec: Spec, value: Any, where: str | None = None) -> 
         if value is None or (isinstance(value, str) and value.lower() in ("none", "null")):
             return None
         kind = "int"
+    if kind == "length":
+        if isinstance(value, str):
+            if percentile_of(value) is None:
+                raise _fail(where, value, "must be a token count or a percentile 'p1'..'p100'")
+            return value
+        kind = "int"
     if kind == "bool":
         if isinstance(value, (bool, np.bool_)):
             return bool(value)
@@ -166,6 +231,17 @@ def check_value(name: str, spec: Spec, value: Any, where: str | None = None) -> 
     if kind == "layers":
         return check_layers(value, where)
     raise AssertionError(kind)
+
+
+def percentile_of(value: Any) -> float | None:
+    """The percentile a length like 'p95' asks for (None when ``value`` is not one)."""
+    if isinstance(value, str) and value[:1] == "p":
+        try:
+            p = float(value[1:])
+        except ValueError:
+            return None
+        return p if 0 < p <= 100 else None
+    return None
 
 
 def layer_problem(layer: Any) -> tuple[str | None, str] | None:

@@ -108,6 +108,7 @@ def _train_and_evaluate(
     from .device import device_info
     from .model.build import build_model, compile_model, cudnn_compatible
     from .model.embeddings import initial_vectors
+    from .model.losses import balanced_class_weights
     from .model.metrics import classification_metrics
     from .model.session import keras_session
     from .model.train import fit, predict_proba
@@ -123,7 +124,12 @@ def _train_and_evaluate(
             data, params["embedding_init"], params["embedding_dim"], params["seed"]
         )
         model = build_model(params, len(data.vocabulary), len(data.classes), vectors)
-        compile_model(model, params)
+        labels = data.labels["train"]
+        weights = None
+        if params["class_weight"] == "balanced":
+            weights = balanced_class_weights(labels, len(data.classes))
+        steps = -(-len(labels) // params["batch_size"])
+        switch = compile_model(model, params, steps, weights)
         result.build_seconds = time.perf_counter() - t
         result.n_params = int(model.count_params())
 
@@ -134,14 +140,14 @@ def _train_and_evaluate(
                 result.epoch_logging_seconds += time.perf_counter() - t
 
         prune = pruner.should_prune if pruner is not None else None
-        outcome = fit(model, data, params, result.objective, on_epoch, prune)
+        outcome = fit(model, data, params, result.objective, on_epoch, prune, switch)
         result.fit_seconds = outcome.fit_seconds
         result.epochs, result.best_epoch = outcome.epochs, outcome.best_epoch
         result.pruned, result.curve = outcome.pruned, outcome.curve
 
         t = time.perf_counter()
         for part in SPLITS:
-            probs = predict_proba(model, data.padded(part, params["max_len"], params["padding"]))
+            probs = predict_proba(model, data.inputs(part, params))
             for key, value in classification_metrics(data.labels[part], probs).items():
                 setattr(result, f"{part}_{key}", value)
             if part == "test":
@@ -193,6 +199,7 @@ def run_experiment(
     started = time.perf_counter()
     if data is None:
         data = prepare_dataset()
+    params["max_len"] = data.length_at(params["max_len"])
     if recorder is None and track:
         from .tracking.mlflow import MlflowTrialRecorder
 

@@ -26,3 +26,17 @@ def test_flattened_params_have_fixed_keys():
     assert a.keys() == b.keys()
     assert b["dense_layers.1.units"] == 4 and a["dense_layers.0.units"] is None
     assert b["n_dense_layers"] == 2
+
+
+def test_max_len_takes_a_number_or_a_percentile():
+    assert resolve_params({"max_len": "p95"})["max_len"] == "p95"
+    assert resolve_params({"max_len": 64.0})["max_len"] == 64
+    for bad in ("q95", "p0", "p101", "95%"):
+        with pytest.raises(ParamError, match=r"or a percentile 'p1'\.\.'p100'"):
+            resolve_params({"max_len": bad})
+    with pytest.raises(ParamError, match="class_weight='auto' is invalid: must be one of 'none'"):
+        resolve_params({"class_weight": "auto"})
+    with pytest.raises(
+        ParamError, match=r"top_k_weight=2 is invalid: must be a number in \[0, 1\]"
+    ):
+        resolve_params({"top_k_weight": 2})

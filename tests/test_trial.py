@@ -119,3 +119,42 @@ def test_twenty_trials_in_one_process_do_not_leak(tiny_data):
         if i == 4:
             after_warmup = rss_mb()
     assert rss_mb() - after_warmup < 200
+
+
+def test_quality_levers_train_log_and_serve(tiny_data, store, tmp_path):
+    """Every model lever of the quality work, in one trial: trained, logged and served."""
+    import mlflow
+    import numpy as np
+
+    from jobsearch.tracking.registry import log_pyfunc
+
+    params = {
+        **TINY,
+        "max_len": "p90",
+        "truncate": "head_tail",
+        "ngrams": 2,
+        "ngram_dim": 8,
+        "ngram_buckets": 1000,
+        "class_weight": "balanced",
+        "top_k": 32,
+        "top_k_weight": 0.5,
+        "top_k_warmup": 1,
+        "lr_schedule": "cosine",
+        "clipnorm": 1.0,
+    }
+    weights = tmp_path / "w.weights.h5"
+    result = run_experiment(
+        params, tiny_data, tracking_uri=store, experiment="levers", weights_path=weights
+    )
+    assert result.ok, result.error
+    assert result.params["max_len"] == tiny_data.length_at("p90")
+    logged = MlflowClient(store).get_run(result.run_id).data.params
+    for key in ("ngrams", "truncate", "class_weight", "top_k_weight", "lr_schedule", "clipnorm"):
+        assert logged[key] == str(result.params[key]), key
+    assert logged["max_len"] == str(tiny_data.length_at("p90"))
+    info = log_pyfunc(result.run_id, result.params, tiny_data, weights, store)
+    mlflow.set_tracking_uri(store)
+    served = mlflow.pyfunc.load_model(info.model_uri)
+    predicted = served.predict(tiny_data.split.texts["val"])["industry"].to_numpy()
+    truth = np.asarray(tiny_data.classes)[tiny_data.labels["val"]]
+    assert float((predicted == truth).mean()) == pytest.approx(result.val_accuracy, abs=1e-6)

@@ -11,8 +11,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     parser = OneLineParser(
         prog="python -m jobsearch.baseline",
-        description="Train TF-IDF + logistic regression on the same train/validation/test split "
-        "as the LSTM searches and log it as a run (same metric names) in the experiment.",
+        description="Fit the TF-IDF baselines (LinearSVC and logistic regression, features and C "
+        "chosen on the validation split) on the same train/validation/test split as the LSTM "
+        "searches, and log each as a run (same metric names) in the experiment.",
         formatter_class=HelpFormatter,
     )
     add_data_flags(parser)
@@ -21,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tracking-uri", default=None, help="MLflow tracking URI")
     args = parser.parse_args(argv)
 
-    from ..baseline import run_baseline
+    from ..baseline import run_baselines
     from ..data import DataError
 
     try:
@@ -29,11 +30,12 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    result = run_baseline(data, args.tracking_uri, args.experiment)
-    print(
-        f"TF-IDF baseline  val acc {result['val_accuracy']:.4f}"
-        f"  val F1 {result['val_macro_f1']:.4f}"
-        f"  test acc {result['test_accuracy']:.4f}  test F1 {result['test_macro_f1']:.4f}"
-        f"  (run {result['run_id']}, experiment {args.experiment})"
-    )
+    for b in run_baselines(data, args.tracking_uri, args.experiment):
+        m = b.metrics
+        print(
+            f"{b.name:<30} val acc {m['val_accuracy']:.4f}  val F1 {m['val_macro_f1']:.4f}"
+            f"  test acc {m['test_accuracy']:.4f}  test F1 {m['test_macro_f1']:.4f}"
+            f"  ({b.settings['features']}, C={b.settings['C']:g}; run {m['run_id']})"
+        )
+    print(f"experiment {args.experiment}")
     return 0

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..params import percentile_of
 from ..util import atomic_write
 from .load import Split, load_split
 
@@ -62,19 +63,98 @@ class Dataset:
         flat, splits = self.tokens[part]
         return pad_ids(flat, splits, max_len, padding)
 
+    def inputs(self, part: str, params: dict[str, Any]) -> dict[str, np.ndarray]:
+        """The model inputs of one split for ``params`` (see :func:`model_inputs`)."""
+        return model_inputs(*self.tokens[part], params, len(self.vocabulary))
 
-def pad_ids(flat: np.ndarray, splits: np.ndarray, max_len: int, padding: str) -> np.ndarray:
-    """Pad or truncate ragged ids; 'post' keeps the first tokens, 'pre' the last (as Keras)."""
+    def length_at(self, spec: int | str) -> int:
+        """A ``max_len`` as a token count: numbers as they are, 'p95' from the training split."""
+        p = percentile_of(spec)
+        if p is None:
+            return int(spec)
+        lengths = np.diff(self.tokens["train"][1])
+        return max(1, int(np.ceil(np.percentile(lengths, p))))
+
+
+def pad_ids(
+    flat: np.ndarray, splits: np.ndarray, max_len: int, padding: str = "post", keep: str = "auto"
+) -> np.ndarray:
+    """Pad or truncate ragged ids to a ``(rows, max_len)`` int32 matrix.
+
+    ``keep`` says which tokens a long row keeps: 'head', 'tail', 'head_tail' (the first half and
+    the last half), or 'auto' (the head with 'post' padding, the tail with 'pre', as Keras).
+    """
+    flat, splits = truncate_ids(flat, splits, max_len, _keep(keep, padding))
+    n = len(splits) - 1
+    kept = np.diff(splits)
+    out = np.zeros((n, max_len), dtype=np.int32)
+    rows = np.repeat(np.arange(n), kept)
+    offset = np.arange(len(flat)) - np.repeat(splits[:-1], kept)
+    cols = offset if padding == "post" else offset + np.repeat(max_len - kept, kept)
+    out[rows, cols] = flat
+    return out
+
+
+def _keep(keep: str, padding: str) -> str:
+    if keep == "auto":
+        return "head" if padding == "post" else "tail"
+    return keep
+
+
+def truncate_ids(
+    flat: np.ndarray, splits: np.ndarray, max_len: int, keep: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ragged ids with each row cut to at most ``max_len`` tokens ('head', 'tail', 'head_tail')."""
+    lengths = np.diff(splits)
+    pos = np.arange(len(flat)) - np.repeat(splits[:-1], lengths)
+    length = np.repeat(lengths, lengths)
+    if keep == "head":
+        mask = pos < max_len
+    elif keep == "tail":
+        mask = pos >= length - max_len
+    else:
+        head = (max_len + 1) // 2
+        mask = (length <= max_len) | (pos < head) | (pos >= length - (max_len - head))
+    kept = np.minimum(lengths, max_len)
+    return flat[mask], np.concatenate([[0], np.cumsum(kept)]).astype(np.int64)
+
+
+def ngram_ids(
+    flat: np.ndarray, splits: np.ndarray, vocab_size: int, order: int, buckets: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ragged n-gram ids: each token (a unigram) followed by its hashed bigram with the next.
+
+    Bigram ids are ``vocab_size + hash(a, b) % buckets``, so one embedding table of
+    ``vocab_size + buckets`` rows holds both (fastText's hashing trick). ``order`` 1 gives the
+    unigrams alone.
+    """
+    if order < 2:
+        return flat, splits
     n = len(splits) - 1
     lengths = np.diff(splits)
-    keep = np.minimum(lengths, max_len)
-    out = np.zeros((n, max_len), dtype=np.int32)
-    starts = splits[:-1] if padding == "post" else splits[1:] - keep
-    rows = np.repeat(np.arange(n), keep)
-    offset = np.arange(int(keep.sum())) - np.repeat(np.cumsum(keep) - keep, keep)
-    cols = offset if padding == "post" else offset + np.repeat(max_len - keep, keep)
-    out[rows, cols] = flat[np.repeat(starts, keep) + offset]
-    return out
+    doc = np.repeat(np.arange(n), lengths)
+    index = np.arange(len(flat))
+    out = np.zeros(2 * len(flat) - n, dtype=np.int64)
+    out[2 * index - doc] = flat
+    pair = index[:-1][doc[:-1] == doc[1:]]
+    hashed = (flat[pair].astype(np.int64) * 1_000_003 + flat[pair + 1]) % buckets
+    out[2 * pair - doc[pair] + 1] = vocab_size + hashed
+    return out.astype(np.int32), np.concatenate([[0], np.cumsum(2 * lengths - 1)]).astype(np.int64)
+
+
+def model_inputs(
+    flat: np.ndarray, splits: np.ndarray, params: dict[str, Any], vocab_size: int
+) -> dict[str, np.ndarray]:
+    """The arrays a model built from ``params`` takes, from ragged token ids (train or serve)."""
+    max_len, padding = params["max_len"], params["padding"]
+    keep = _keep(params["truncate"], padding)
+    inputs = {"token_ids": pad_ids(flat, splits, max_len, padding, keep)}
+    if params["ngrams"]:
+        cut = truncate_ids(flat, splits, max_len, keep)
+        grams = ngram_ids(*cut, vocab_size, params["ngrams"], params["ngram_buckets"])
+        width = max_len * params["ngrams"]
+        inputs["ngram_ids"] = pad_ids(*grams, width, "post", "head")
+    return inputs
 
 
 def make_vectorizer(vocab_size: int | None = None, vocabulary: Sequence[str] | None = None):

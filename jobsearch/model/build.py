@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .losses import top_k_loss
+from .losses import training_loss
 
 
 def cudnn_compatible(params: dict[str, Any]) -> bool:
@@ -24,7 +24,7 @@ def _initializer(spec: Any):
     return keras.initializers.get(spec)
 
 
-def _masked_pooling(mode: str):
+def _masked_pooling(mode: str, name: str | None = None):
     import keras
     from keras import ops
 
@@ -46,7 +46,21 @@ def _masked_pooling(mode: str):
         def compute_mask(self, inputs, mask=None):
             return None
 
-    return MaskedPooling(name=f"{mode}_pool")
+    return MaskedPooling(name=name or f"{mode}_pool")
+
+
+def _ngram_branch(params: dict[str, Any], vocab_size: int, inputs: dict[str, Any]):
+    """Averaged embeddings of the posting's word n-grams (fastText-style), one vector."""
+    import keras
+    from keras import layers
+
+    width = params["max_len"] * params["ngrams"]
+    inputs["ngram_ids"] = keras.Input(shape=(width,), dtype="int32", name="ngram_ids")
+    rows = vocab_size + (params["ngram_buckets"] if params["ngrams"] >= 2 else 0)
+    x = layers.Embedding(rows, params["ngram_dim"], mask_zero=True, name="ngram_embedding")(
+        inputs["ngram_ids"]
+    )
+    return _masked_pooling("mean", name="ngram_mean")(x)
 
 
 def build_model(
@@ -59,7 +73,7 @@ def build_model(
     import keras
     from keras import layers
 
-    inputs = keras.Input(shape=(params["max_len"],), dtype="int32", name="token_ids")
+    inputs = {"token_ids": keras.Input(shape=(params["max_len"],), dtype="int32", name="token_ids")}
     embed_kwargs: dict[str, Any] = {}
     if embedding_matrix is not None:
         embed_kwargs["embeddings_initializer"] = keras.initializers.Constant(embedding_matrix)
@@ -70,7 +84,7 @@ def build_model(
         trainable=params["embedding_trainable"],
         name="embedding",
         **embed_kwargs,
-    )(inputs)
+    )(inputs["token_ids"])
     if params["spatial_dropout"] > 0:
         x = layers.SpatialDropout1D(params["spatial_dropout"])(x)
     lstm = layers.LSTM(
@@ -83,6 +97,10 @@ def build_model(
     x = layers.Bidirectional(lstm, name="bilstm")(x) if params["bidirectional"] else lstm(x)
     if params["lstm_output"] != "last":
         x = _masked_pooling(params["lstm_output"])(x)
+    if params["ngrams"]:
+        x = layers.Concatenate(name="lstm_and_ngrams")(
+            [x, _ngram_branch(params, vocab_size, inputs)]
+        )
     for i, layer in enumerate(params["dense_layers"]):
         if layer["dropout"] > 0:
             x = layers.Dropout(layer["dropout"])(x)
@@ -100,8 +118,18 @@ def build_model(
     return keras.Model(inputs, outputs, name="lstm_classifier")
 
 
-def compile_model(model, params: dict[str, Any]) -> None:
-    """Compile with the top-k loss (or the ordinary one) and the ordinary metrics."""
+def compile_model(
+    model,
+    params: dict[str, Any],
+    steps_per_epoch: int = 1,
+    class_weights: np.ndarray | None = None,
+):
+    """Compile with the training loss and the ordinary metrics; return the top-k switch.
+
+    The loss is the top-k loss when ``top_k`` is set (ordinary cross-entropy otherwise), each
+    example weighted by ``class_weights``. The returned variable (None without top-k) is the
+    top-k share of the loss: 0 during the ``top_k_warmup`` epochs, then ``top_k_weight``.
+    """
     import keras
 
     optimizers = {
@@ -112,11 +140,26 @@ def compile_model(model, params: dict[str, Any]) -> None:
         "nadam": keras.optimizers.Nadam,
     }
     k = params["top_k"]
+    switch = None
+    if k:
+        switch = keras.Variable(
+            0.0 if params["top_k_warmup"] else params["top_k_weight"], trainable=False
+        )
+    rate = params["learning_rate"]
+    if params["lr_schedule"] == "cosine":
+        rate = keras.optimizers.schedules.CosineDecay(
+            0.0,
+            decay_steps=max(1, steps_per_epoch * (params["max_epochs"] - 1)),
+            warmup_target=params["learning_rate"],
+            warmup_steps=steps_per_epoch,
+        )
+    clip = {"clipnorm": params["clipnorm"]} if params["clipnorm"] > 0 else {}
     model.compile(
-        optimizer=optimizers[params["optimizer"]](learning_rate=params["learning_rate"]),
-        loss=top_k_loss(k) if k else "sparse_categorical_crossentropy",
+        optimizer=optimizers[params["optimizer"]](learning_rate=rate, **clip),
+        loss=training_loss(k, class_weights, switch),
         metrics=[
             keras.metrics.SparseCategoricalCrossentropy(name="ce"),
             keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
         ],
     )
+    return switch

@@ -1,20 +1,46 @@
-"""The top-k loss: train only on the k hardest examples of each batch."""
+"""The training loss: cross-entropy, optionally class-weighted, optionally on the k hardest
+examples of each batch (the top-k loss)."""
 
 from __future__ import annotations
 
+import numpy as np
 
-def top_k_loss(k: int):
-    """Mean of the k largest per-example sparse categorical cross-entropies in each batch.
 
-    A batch smaller than k (the last one of an epoch) uses all its examples.
+def balanced_class_weights(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """``n / (classes * class size)`` per class, as scikit-learn's 'balanced' (0 if absent)."""
+    counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
+    present = counts > 0
+    weights = np.zeros(n_classes, dtype=np.float32)
+    weights[present] = len(labels) / (present.sum() * counts[present])
+    return weights
+
+
+def training_loss(k: int | None = None, class_weights: np.ndarray | None = None, switch=None):
+    """Per-example sparse cross-entropy times its class weight, averaged over the batch or,
+    with ``k``, over the k largest values (a batch smaller than k uses all its examples).
+
+    ``switch`` (a variable in [0, 1]) blends the two means: 0 trains on the ordinary mean (the
+    warm-up), 1 on the top-k mean alone. Without a switch the top-k mean is used alone.
     """
     import keras
     import tensorflow as tf
 
-    def loss(y_true, y_pred):
-        per_example = keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
-        n = tf.minimum(k, tf.shape(per_example)[0])
-        return tf.reduce_mean(tf.math.top_k(per_example, k=n).values)
+    weights = None if class_weights is None else tf.constant(class_weights, tf.float32)
 
-    loss.__name__ = f"top_{k}_loss"
+    def loss(y_true, y_pred):
+        y = tf.cast(tf.reshape(y_true, [-1]), tf.int32)
+        per_example = keras.losses.sparse_categorical_crossentropy(y, y_pred)
+        if weights is not None:
+            per_example = per_example * tf.gather(weights, y)
+        mean = tf.reduce_mean(per_example)
+        if not k:
+            return mean
+        n = tf.minimum(k, tf.shape(per_example)[0])
+        hardest = tf.reduce_mean(tf.math.top_k(per_example, k=n).values)
+        if switch is None:
+            return hardest
+        on = tf.cast(switch, tf.float32)
+        return on * hardest + (1.0 - on) * mean
+
+    loss.__name__ = f"top_{k}_loss" if k else "cross_entropy"
     return loss

@@ -36,7 +36,7 @@ class FitOutcome:
         return self.curve[-1] if self.curve else math.inf
 
 
-def predict_proba(model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
+def predict_proba(model, x: dict[str, np.ndarray], batch_size: int = 512) -> np.ndarray:
     """Class probabilities, float32."""
     return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float32)
 
@@ -44,13 +44,18 @@ def predict_proba(model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
 class _EpochMonitor(keras.callbacks.Callback):
     """Validation metrics, early stopping with best weights, pruning and NaN detection."""
 
-    def __init__(self, x_val, y_val, params, objective, outcome, on_epoch, should_prune):
+    def __init__(self, x_val, y_val, params, objective, outcome, on_epoch, should_prune, switch):
         super().__init__()
         self.x_val, self.y_val, self.hp, self.outcome = x_val, y_val, params, outcome
-        self.objective = objective
+        self.objective, self.switch = objective, switch
         self.on_epoch, self.should_prune = on_epoch, should_prune
         self.best_weights = None
         self.wait = 0
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self.switch is not None:
+            warm = epoch >= self.hp["top_k_warmup"]
+            self.switch.assign(self.hp["top_k_weight"] if warm else 0.0)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
@@ -87,13 +92,17 @@ def fit(
     objective: str = "accuracy",
     on_epoch: EpochHook | None = None,
     should_prune: PruneHook | None = None,
+    top_k_switch=None,
 ) -> FitOutcome:
-    """Train on ``data``'s train split; restore the weights of the best validation epoch."""
-    x = data.padded("train", params["max_len"], params["padding"])
-    x_val = data.padded("val", params["max_len"], params["padding"])
+    """Train on ``data``'s train split; restore the weights of the best validation epoch.
+
+    ``top_k_switch`` (from ``compile_model``) is turned on after ``top_k_warmup`` epochs.
+    """
+    x = data.inputs("train", params)
+    x_val = data.inputs("val", params)
     outcome = FitOutcome()
     monitor = _EpochMonitor(
-        x_val, data.labels["val"], params, objective, outcome, on_epoch, should_prune
+        x_val, data.labels["val"], params, objective, outcome, on_epoch, should_prune, top_k_switch
     )
     start = time.perf_counter()
     model.fit(

@@ -70,33 +70,25 @@ def _fmt(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
+COLUMNS = ("val_accuracy", "val_macro_f1", "test_accuracy", "test_macro_f1")
+
+
 def format_summary(s: dict[str, Any]) -> str:
     """The end-of-search table a person reads."""
     lines = ["", f"Search finished ({s['stop_reason']}) in {s['wall_seconds']:.0f}s"]
     lines.append(
         f"trials: {s['trials_ok']} ok, {s['trials_pruned']} pruned, {s['trials_failed']} failed"
     )
-    best, base = s["best"], s["baseline"] or {}
+    best = s["best"]
     if best is None:
         lines.append("no trial succeeded")
     else:
+        rows = {f"best LSTM (trial {best['tid'] + 1})": best, **(s.get("baselines") or {})}
+        lines += ["", f"{'':<30}{'val acc':>10}{'val F1':>10}{'test acc':>10}{'test F1':>10}"]
         lines += [
-            "",
-            f"{'':<22}{'val acc':>10}{'val F1':>10}{'test acc':>10}{'test F1':>10}",
-            f"{'best LSTM (trial ' + str(best['tid'] + 1) + ')':<22}"
-            + "".join(
-                f"{_fmt(best[k]):>10}"
-                for k in ("val_accuracy", "val_macro_f1", "test_accuracy", "test_macro_f1")
-            ),
+            f"{name:<30}" + "".join(f"{_fmt(row.get(k)):>10}" for k in COLUMNS)
+            for name, row in rows.items()
         ]
-        if base:
-            lines.append(
-                f"{'TF-IDF baseline':<22}"
-                + "".join(
-                    f"{_fmt(base.get(k)):>10}"
-                    for k in ("val_accuracy", "val_macro_f1", "test_accuracy", "test_macro_f1")
-                )
-            )
         lines += ["", "best params:", json.dumps(best["params"], indent=2)]
     if s.get("model_version"):
         lines.append(f"\nregistered model: {s['model_version']}")

@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..data import Dataset
+    from .space import SearchSpace
 
 DEFAULT_SPACE = Path(__file__).resolve().parents[2] / "search_spaces" / "default.yaml"
 
 
 def run_search(
-    space: str | Path = DEFAULT_SPACE,
+    space: str | Path | SearchSpace = DEFAULT_SPACE,
     data: Dataset | None = None,
     *,
     algo: str = "tpe",
@@ -23,7 +24,8 @@ def run_search(
     tracking_uri: str | None = None,
     **options: Any,
 ) -> dict[str, Any]:
-    """Search ``space`` (a YAML file) on ``data`` (default: the demo set); return the summary.
+    """Search ``space`` (a YAML file or a loaded space) on ``data`` (default: the demo set);
+    return the summary.
 
     ``algo`` is a sampler name ("random", "tpe"); ``options`` are further
     :class:`jobsearch.search.run.SearchConfig` fields (``seed``, ``timeout``, ``prune``,
@@ -32,13 +34,13 @@ def run_search(
     from ..data import prepare_dataset
     from .run import SearchConfig, execute
     from .samplers import SAMPLERS
-    from .space import load_space
+    from .space import SearchSpace, load_space
 
     if algo not in SAMPLERS:
         raise ValueError(f"algo={algo!r} is invalid: must be one of {', '.join(SAMPLERS)}")
     cfg = SearchConfig(
         algo=algo,
-        space=load_space(space),
+        space=space if isinstance(space, SearchSpace) else load_space(space),
         trials=trials,
         objective=objective,
         experiment=experiment or f"jobsearch-{algo}",

@@ -128,9 +128,18 @@ def _open(cfg: SearchConfig, data: Dataset, client, path: Path):
     return state, run
 
 
+def _baselines(run, data: Dataset, uri: str, experiment: str) -> dict[str, dict[str, float]]:
+    """The TF-IDF baselines on this data, by display name: logged ones, else fitted now."""
+    from ..baseline import NAMES, run_baselines
+
+    found = run.latest_baselines(data.fingerprint)
+    if set(found) != set(NAMES):
+        found = {b.model: b.metrics for b in run_baselines(data, uri, experiment)}
+    return {NAMES[model]: found[model] for model in NAMES}
+
+
 def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) -> dict:
     """Trials table, plots, baseline, best model: logged to the parent run; the summary."""
-    from ..baseline import run_baseline
     from ..report import plots
     from ..report.summary import searched_columns
     from ..tracking.mlflow import ui_command
@@ -171,8 +180,7 @@ def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) 
         "tracking_uri": uri,
         "ui_command": ui_command(uri),
         "best": best and {k: v for k, v in best.items() if k != "test_predictions"},
-        "baseline": run.latest_baseline(data.fingerprint)
-        or run_baseline(data, uri, cfg.experiment),
+        "baselines": _baselines(run, data, uri, cfg.experiment),
         "model_version": None,
     }
     weights = best_weights(workdir, best)

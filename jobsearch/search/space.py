@@ -146,7 +146,7 @@ class _Compiler:
             if dist == "normal":
                 names = "[mu, sigma]"
             raise self.error(path, f"{dist} takes {names} as numbers, got {args!r}")
-        kind = "int" if spec.kind == "int_or_none" else spec.kind
+        kind = "int" if spec.kind in ("int_or_none", "length") else spec.kind
         if kind not in ("int", "float"):
             raise self.error(path, f"{dist} gives numbers, but this parameter is a {spec.kind}")
         if kind == "int" and dist in _FLOAT_ONLY:

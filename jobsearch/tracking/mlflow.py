@@ -24,6 +24,7 @@ KIND = "jobsearch.kind"
 STATUS = "jobsearch.status"
 PARENT = "mlflow.parentRunId"
 FINGERPRINT = "data.fingerprint"
+BASELINE_MODEL = "baseline.model"
 
 
 def sqlite_path(uri: str) -> Path | None:
@@ -301,16 +302,20 @@ class SearchRun:
     def log_json(self, value: Any, name: str) -> None:
         self.run.log_dict(value, name)
 
-    def latest_baseline(self, fingerprint: str) -> dict[str, float] | None:
-        """Metrics of the newest baseline run on the same data in this experiment, if any."""
+    def latest_baselines(self, fingerprint: str) -> dict[str, dict[str, float]]:
+        """Metrics of the newest baseline run of each model on the same data, by model."""
         exp = self.client.get_experiment_by_name(self.experiment)
         runs = self.client.search_runs(
             [exp.experiment_id],
             filter_string=f"tags.`{KIND}` = 'baseline' and tags.`{FINGERPRINT}` = '{fingerprint}'",
             order_by=["attributes.start_time DESC"],
-            max_results=1,
         )
-        return dict(runs[0].data.metrics) if runs else None
+        found: dict[str, dict[str, float]] = {}
+        for run in runs:
+            model = run.data.tags.get(BASELINE_MODEL)
+            if model and model not in found:
+                found[model] = dict(run.data.metrics)
+        return found
 
     def finish(self, wall_seconds: float, stop_reason: str) -> None:
         self.run.log(metrics={"wall_seconds": wall_seconds}, tags={"stop_reason": stop_reason})
@@ -321,15 +326,21 @@ class SearchRun:
 
 
 def log_baseline_run(
-    client, experiment: str, data: Dataset, metrics: Mapping[str, float], settings: Mapping
+    client,
+    experiment: str,
+    data: Dataset,
+    model: str,
+    metrics: Mapping[str, float],
+    settings: Mapping,
 ) -> str:
     """Record a fitted baseline as a run (same metric names as the trials); return its id."""
     run = RunRecorder(
         client,
         experiment,
-        run_name="tfidf-logreg-baseline",
-        tags={KIND: "baseline", FINGERPRINT: data.fingerprint},
+        run_name=f"tfidf-{model.replace('_', '-')}-baseline",
+        tags={KIND: "baseline", BASELINE_MODEL: model, FINGERPRINT: data.fingerprint},
     )
-    run.log(metrics=metrics, params={**settings, "data.source": data.summary.get("source")})
+    numbers = {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
+    run.log(metrics=numbers, params={**settings, "data.source": data.summary.get("source")})
     run.finish()
     return run.run_id

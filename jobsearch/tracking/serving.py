@@ -44,25 +44,28 @@ class IndustryClassifier(mlflow.pyfunc.PythonModel):
     def load_context(self, context) -> None:
         from ..data.tokens import make_vectorizer
         from ..model.build import build_model
+        from ..params import PARAMS, resolve_params
 
         with open(context.artifacts["meta"], encoding="utf-8") as fh:
             meta = json.load(fh)
-        self.params = meta["params"]
+        # models logged by earlier versions lack newer params: their defaults are what ran
+        self.params = resolve_params({k: v for k, v in meta["params"].items() if k in PARAMS})
         self.classes = meta["classes"]
-        self.vectorizer = make_vectorizer(vocabulary=meta["vocabulary"])
+        self.vocabulary = meta["vocabulary"]
+        self.vectorizer = make_vectorizer(vocabulary=self.vocabulary)
         self.model = build_model(self.params, len(meta["vocabulary"]), len(self.classes))
         self.model.load_weights(context.artifacts["weights"])
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Class probabilities for raw texts."""
         from ..data.load import clean_text
-        from ..data.tokens import pad_ids, tokenize
+        from ..data.tokens import model_inputs, tokenize
         from ..model.train import predict_proba
 
         if not texts:
             return np.zeros((0, len(self.classes)), dtype=np.float32)
         flat, splits = tokenize(self.vectorizer, [clean_text(t) for t in texts])
-        x = pad_ids(flat, splits, self.params["max_len"], self.params["padding"])
+        x = model_inputs(flat, splits, self.params, len(self.vocabulary))
         return predict_proba(self.model, x)
 
     def predict(self, context, model_input, params: dict[str, Any] | None = None) -> pd.DataFrame:

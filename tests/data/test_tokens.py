@@ -37,3 +37,36 @@ def test_padding_keeps_first_or_last_tokens():
     splits = np.array([0, 4, 6])
     np.testing.assert_array_equal(pad_ids(flat, splits, 3, "post"), [[1, 2, 3], [5, 6, 0]])
     np.testing.assert_array_equal(pad_ids(flat, splits, 3, "pre"), [[2, 3, 4], [0, 5, 6]])
+
+
+def test_truncation_keeps_head_tail_or_both():
+    flat = np.arange(1, 8, dtype=np.int32)  # one row of 5 tokens, one of 2
+    splits = np.array([0, 5, 7])
+    np.testing.assert_array_equal(pad_ids(flat, splits, 3, "post", "head"), [[1, 2, 3], [6, 7, 0]])
+    np.testing.assert_array_equal(pad_ids(flat, splits, 3, "post", "tail"), [[3, 4, 5], [6, 7, 0]])
+    np.testing.assert_array_equal(
+        pad_ids(flat, splits, 3, "post", "head_tail"), [[1, 2, 5], [6, 7, 0]]
+    )
+    np.testing.assert_array_equal(
+        pad_ids(flat, splits, 4, "pre", "head_tail"), [[1, 2, 4, 5], [0, 0, 6, 7]]
+    )
+
+
+def test_ngram_ids_hash_bigrams_after_the_vocabulary():
+    from jobsearch.data.tokens import ngram_ids
+
+    flat = np.array([3, 4, 5, 6], dtype=np.int32)
+    splits = np.array([0, 3, 4])
+    grams, gsplits = ngram_ids(flat, splits, vocab_size=10, order=2, buckets=7)
+    bigram = lambda a, b: 10 + (a * 1_000_003 + b) % 7  # noqa: E731
+    assert grams.tolist() == [3, bigram(3, 4), 4, bigram(4, 5), 5, 6]
+    assert gsplits.tolist() == [0, 5, 6]  # no bigram across rows
+    same, _ = ngram_ids(flat, splits, vocab_size=10, order=1, buckets=7)
+    assert same.tolist() == flat.tolist()
+
+
+def test_max_len_percentile_of_training_lengths(tiny_data):
+    lengths = np.diff(tiny_data.tokens["train"][1])
+    assert tiny_data.length_at("p100") == lengths.max()
+    assert tiny_data.length_at("p50") == int(np.ceil(np.percentile(lengths, 50)))
+    assert tiny_data.length_at(37) == 37

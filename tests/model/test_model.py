@@ -11,7 +11,7 @@ from jobsearch.presets import PRESETS
 
 @pytest.mark.parametrize("k", [1, 3, 5, 8])
 def test_top_k_loss_matches_numpy(k):
-    from jobsearch.model.losses import top_k_loss
+    from jobsearch.model.losses import training_loss
 
     rng = np.random.default_rng(k)
     logits = rng.normal(size=(5, 4))
@@ -19,7 +19,7 @@ def test_top_k_loss_matches_numpy(k):
     y = rng.integers(0, 4, size=5)
     per_example = -np.log(probs[np.arange(5), y])
     expected = np.sort(per_example)[::-1][: min(k, 5)].mean()
-    got = float(top_k_loss(k)(y, probs))
+    got = float(training_loss(k)(y, probs))
     assert got == pytest.approx(expected, rel=1e-5)
     if k < 5:
         assert got > per_example.mean()
@@ -43,3 +43,35 @@ def test_question_models_and_answer_baseline_are_expressible():
     m1 = resolve_params(PRESETS["model_1"])
     assert m1["max_len"] == 3000 and m1["padding"] == "pre" and m1["recurrent_dropout"] == 0.2
     assert not cudnn_compatible(m1) and cudnn_compatible(resolve_params({}))
+
+
+def test_class_weighted_blended_loss_matches_numpy():
+    import keras
+
+    from jobsearch.model.losses import balanced_class_weights, training_loss
+
+    y = np.array([0, 0, 0, 1, 2, 2])
+    weights = balanced_class_weights(y, 4)
+    np.testing.assert_allclose(weights, [6 / 9, 6 / 3, 6 / 6, 0], rtol=1e-6)
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(6, 4))
+    probs = (np.exp(logits) / np.exp(logits).sum(1, keepdims=True)).astype(np.float32)
+    per = -np.log(probs[np.arange(6), y]) * weights[y]
+    hardest = np.sort(per)[::-1][:2].mean()
+    switch = keras.Variable(0.0, trainable=False)
+    loss = training_loss(2, weights, switch)
+    assert float(loss(y, probs)) == pytest.approx(per.mean(), rel=1e-5)  # warm-up: plain mean
+    switch.assign(0.5)
+    assert float(loss(y, probs)) == pytest.approx(0.5 * per.mean() + 0.5 * hardest, rel=1e-5)
+    assert float(training_loss(None, weights)(y, probs)) == pytest.approx(per.mean(), rel=1e-5)
+
+
+def test_ngram_branch_joins_the_pooled_lstm_output():
+    from jobsearch.model.build import build_model
+
+    params = resolve_params({"ngrams": 2, "ngram_buckets": 50, "ngram_dim": 6, "max_len": 12})
+    model = build_model(params, vocab_size=100, n_classes=5)
+    assert sorted(model.input) == ["ngram_ids", "token_ids"]
+    assert model.get_layer("ngram_embedding").input_dim == 150
+    assert model.get_layer("lstm_and_ngrams").output.shape[-1] == 64 + 6
+    assert model.get_layer("ngram_ids").output.shape[-1] == 24

@@ -61,7 +61,7 @@ def test_search_end_to_end(algo, tiny_csv, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert "trial 5/5" in done.stdout and "best params" in done.stdout
     assert "mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db" in done.stdout
-    assert "TF-IDF baseline" in done.stdout
+    assert "TF-IDF + LinearSVC" in done.stdout and "TF-IDF + logistic regression" in done.stdout
     client = MlflowClient(f"sqlite:///{tmp_path}/mlruns/mlflow.db")
     state = _state(tmp_path, "e")
     parent = client.get_run(state.parent_run_id)

@@ -206,7 +206,7 @@ def test_baseline_logs_same_metric_names(tiny_csv, tmp_path, store):
         cwd=tmp_path,
     )
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "TF-IDF baseline  val acc" in out.stdout
+    assert "TF-IDF + LinearSVC" in out.stdout and "TF-IDF + logistic regression" in out.stdout
     client = MlflowClient(store)
     exp = client.get_experiment_by_name("b")
     run = client.search_runs([exp.experiment_id])[0]
