@@ -64,6 +64,7 @@ class TrialResult:
     seconds_per_epoch: float = 0.0
     examples_per_second: float = 0.0
     test_predictions: list[int] | None = field(default=None, repr=False)
+    probabilities: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -81,7 +82,10 @@ class TrialResult:
 
     def as_hyperopt(self) -> dict[str, Any]:
         """The dict an ``fmin`` objective returns: ``loss``, ``status`` and the rest."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if k != "test_predictions"}
+        heavy = ("test_predictions", "probabilities")
+        return {
+            f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in heavy
+        }
 
 
 class Recorder(Protocol):
@@ -146,8 +150,11 @@ def _train_and_evaluate(
         result.pruned, result.curve = outcome.pruned, outcome.curve
 
         t = time.perf_counter()
+        result.probabilities = {}
         for part in SPLITS:
             probs = predict_proba(model, data.inputs(part, params))
+            if part != "train":
+                result.probabilities[part] = probs
             for key, value in classification_metrics(data.labels[part], probs).items():
                 setattr(result, f"{part}_{key}", value)
             if part == "test":

@@ -152,9 +152,37 @@ def test_quality_levers_train_log_and_serve(tiny_data, store, tmp_path):
     for key in ("ngrams", "truncate", "class_weight", "top_k_weight", "lr_schedule", "clipnorm"):
         assert logged[key] == str(result.params[key]), key
     assert logged["max_len"] == str(tiny_data.length_at("p90"))
-    info = log_pyfunc(result.run_id, result.params, tiny_data, weights, store)
+    info = log_pyfunc(result.run_id, [(result.params, 1.0, weights)], tiny_data, store)
     mlflow.set_tracking_uri(store)
     served = mlflow.pyfunc.load_model(info.model_uri)
     predicted = served.predict(tiny_data.split.texts["val"])["industry"].to_numpy()
     truth = np.asarray(tiny_data.classes)[tiny_data.labels["val"]]
     assert float((predicted == truth).mean()) == pytest.approx(result.val_accuracy, abs=1e-6)
+
+
+def test_served_ensemble_is_the_weighted_average_of_its_members(tiny_data, store, tmp_path):
+    import mlflow
+    import numpy as np
+
+    from jobsearch.tracking.registry import log_pyfunc
+
+    members = []
+    for seed, (extra, weight) in enumerate([({"ngrams": 0}, 2.0), ({"ngrams": 2}, 1.0)]):
+        path = tmp_path / f"m{seed}.weights.h5"
+        result = run_experiment(
+            {**TINY, **extra, "max_epochs": 1, "seed": seed},
+            tiny_data,
+            track=False,
+            weights_path=path,
+        )
+        assert result.ok, result.error
+        members.append((result.params, weight, path, result.probabilities["val"]))
+    run = MlflowClient(store).create_run(
+        MlflowClient(store).create_experiment("ens", artifact_location=(tmp_path / "a").as_uri())
+    )
+    info = log_pyfunc(run.info.run_id, [m[:3] for m in members], tiny_data, store)
+    mlflow.set_tracking_uri(store)
+    served = mlflow.pyfunc.load_model(info.model_uri).unwrap_python_model()
+    expected = (2 * members[0][3] + members[1][3]) / 3
+    got = served.predict_proba(tiny_data.split.texts["val"])
+    np.testing.assert_allclose(got, expected, atol=1e-5)

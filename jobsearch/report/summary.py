@@ -83,7 +83,10 @@ def format_summary(s: dict[str, Any]) -> str:
     if best is None:
         lines.append("no trial succeeded")
     else:
-        rows = {f"best LSTM (trial {best['tid'] + 1})": best, **(s.get("baselines") or {})}
+        rows = {f"best LSTM (trial {best['tid'] + 1})": best}
+        if s.get("ensemble"):
+            rows[f"ensemble (trials {s['ensemble']['label']})"] = s["ensemble"]
+        rows.update(s.get("baselines") or {})
         lines += ["", f"{'':<30}{'val acc':>10}{'val F1':>10}{'test acc':>10}{'test F1':>10}"]
         lines += [
             f"{name:<30}" + "".join(f"{_fmt(row.get(k)):>10}" for k in COLUMNS)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+
+import numpy as np
 
 from ..report.summary import trial_line, trials_table
 from ..trial import TrialResult
@@ -12,7 +13,9 @@ from .loop import Callback, SearchLoop
 from .state import TrialRecord, save_state
 
 TABLE_EVERY = 10  # trials between refreshes of the parent's trials.csv
+KEEP = 10  # trials whose weights and predictions are kept, as ensemble candidates
 WEIGHTS_SUFFIX = ".weights.h5"
+PROBS_SUFFIX = ".probs.npz"
 
 
 def trial_weights(workdir: Path, tid: int) -> Path:
@@ -20,33 +23,43 @@ def trial_weights(workdir: Path, tid: int) -> Path:
     return workdir / f"trial-{tid + 1:03d}{WEIGHTS_SUFFIX}"
 
 
-def best_weights(workdir: Path, best: dict[str, Any] | None) -> Path | None:
-    """The weights file of the best trial, when it exists."""
-    if best is None:
-        return None
-    path = trial_weights(workdir, best["tid"])
-    return path if path.is_file() else None
+def trial_probs(workdir: Path, tid: int) -> Path:
+    """Where trial ``tid``'s validation and test probabilities are saved."""
+    return workdir / f"trial-{tid + 1:03d}{PROBS_SUFFIX}"
+
+
+def kept_trials(records: list[TrialRecord], keep: int = KEEP) -> list[int]:
+    """The ids of the ``keep`` best finished trials, best first."""
+    ok = sorted((r for r in records if r.loss is not None), key=lambda r: (r.loss, r.tid))
+    return [r.tid for r in ok[:keep]]
 
 
 class Checkpoint(Callback):
-    """Saves the state after every trial; keeps only the best trial's weights.
+    """Saves the state after every trial; keeps the weights and predictions of the best trials.
 
-    The state names the best trial and its weights are a file of that trial's own, deleted only
-    after a state naming another trial is on disk: a kill at any point never pairs one trial's
-    weights with another's params.
+    Each trial's files are its own (named by trial), deleted only after a state that no longer
+    counts it among the best is on disk: a kill at any point never pairs one trial's weights
+    with another's params.
     """
 
     def __init__(self, path: Path) -> None:
         self.path, self.workdir = path, path.parent
 
-    def prune_weights(self, keep: Path | None) -> None:
-        for stale in self.workdir.glob(f"*{WEIGHTS_SUFFIX}"):
-            if stale != keep:
-                stale.unlink(missing_ok=True)
+    def prune_files(self, records: list[TrialRecord]) -> None:
+        """Delete the weights and predictions of trials no longer among the best."""
+        keep = {trial_weights(self.workdir, t) for t in kept_trials(records)}
+        keep |= {trial_probs(self.workdir, t) for t in kept_trials(records)}
+        for suffix in (WEIGHTS_SUFFIX, PROBS_SUFFIX):
+            for stale in self.workdir.glob(f"trial-*{suffix}"):
+                if stale not in keep:
+                    stale.unlink(missing_ok=True)
 
     def on_trial_end(self, loop, record, result, improved) -> None:
+        if result.ok and result.probabilities:
+            probs = result.probabilities
+            np.savez(trial_probs(self.workdir, record.tid), val=probs["val"], test=probs["test"])
         save_state(self.path, loop.state)
-        self.prune_weights(best_weights(self.workdir, loop.state.best))
+        self.prune_files(loop.state.trials)
 
     def on_interrupt(self, loop: SearchLoop) -> None:
         save_state(self.path, loop.state)

@@ -15,7 +15,7 @@ from typing import Any
 from ..data import Dataset
 from ..model.metrics import OBJECTIVES
 from ..trial import TrialResult, run_experiment
-from .callbacks import Checkpoint, Progress, Tracking, best_weights, trial_weights
+from .callbacks import Checkpoint, Progress, Tracking, kept_trials, trial_probs, trial_weights
 from .loop import SearchLoop
 from .pruners import MedianPruner, Pruner
 from .samplers import make_sampler
@@ -138,6 +138,66 @@ def _baselines(run, data: Dataset, uri: str, experiment: str) -> dict[str, dict[
     return {NAMES[model]: found[model] for model in NAMES}
 
 
+ENSEMBLE_METRICS = ("val_accuracy", "val_macro_f1", "test_accuracy", "test_macro_f1")
+
+
+def _ensemble(cfg: SearchConfig, data: Dataset, state: SearchState, workdir: Path):
+    """Greedy ensemble selection over the kept trials; None unless it beats the best single
+    trial on the validation objective."""
+    import numpy as np
+
+    from ..model.metrics import classification_metrics
+    from .ensemble import blend, select
+
+    val, test = {}, {}
+    for tid in kept_trials(state.trials):
+        if trial_probs(workdir, tid).is_file() and trial_weights(workdir, tid).is_file():
+            with np.load(trial_probs(workdir, tid)) as z:
+                val[tid], test[tid] = z["val"], z["test"]
+    if len(val) < 2:
+        return None
+    members, loss = select(val, data.labels["val"], cfg.objective)
+    if len(members) < 2 or not loss < state.best["loss"]:
+        return None
+    scores = {
+        f"{part}_{k}": v
+        for part, probs in (("val", val), ("test", test))
+        for k, v in classification_metrics(data.labels[part], blend(probs, members)).items()
+    }
+    label = ", ".join(f"{tid + 1}" + (f" x{n}" if n > 1 else "") for tid, n in members.items())
+    return {"members": members, "loss": loss, "label": label, **scores}
+
+
+def _register(cfg, data, state, run, uri: str, ensemble: dict | None, workdir: Path):
+    """Log and register the ensemble (when there is one) or the best trial's model; a line for
+    the user, or None when the weights are gone."""
+    from ..tracking.registry import log_and_register
+
+    best = state.best
+    params = {r.tid: r.params for r in state.trials}
+    chosen = ensemble["members"] if ensemble else {best["tid"]: 1}
+    scores = ensemble or best
+    members = [(params[tid], n, trial_weights(workdir, tid)) for tid, n in chosen.items()]
+    if not all(weights.is_file() for _, _, weights in members):
+        return None
+    return log_and_register(
+        run.client,
+        uri,
+        cfg.model_name or cfg.experiment,
+        state.parent_run_id,
+        members,
+        cfg.objective,
+        scores["loss"],
+        data,
+        {
+            "search_run_id": state.parent_run_id,
+            "trial_run_id": best["run_id"],
+            "trial": ensemble["label"] if ensemble else best["tid"] + 1,
+            **{k: scores[k] for k in ENSEMBLE_METRICS},
+        },
+    )
+
+
 def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) -> dict:
     """Trials table, plots, baseline, best model: logged to the parent run; the summary."""
     from ..report import plots
@@ -183,21 +243,18 @@ def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) 
         "baselines": _baselines(run, data, uri, cfg.experiment),
         "model_version": None,
     }
-    weights = best_weights(workdir, best)
     if best is not None:
         run.log_json(best["params"], "best_params.json")
-        if cfg.register and weights is not None and state.registered_trial != best["tid"]:
-            from ..tracking.registry import log_and_register
-
-            summary["model_version"] = log_and_register(
-                run.client,
-                uri,
-                cfg.model_name or cfg.experiment,
-                state.parent_run_id,
-                best,
-                cfg.objective,
-                data,
-                weights,
+        summary["ensemble"] = _ensemble(cfg, data, state, workdir)
+        if summary["ensemble"] is not None:
+            ens = summary["ensemble"]
+            run.log(
+                metrics={f"ensemble_{k}": ens[k] for k in ENSEMBLE_METRICS},
+                tags={"ensemble.members": ens["label"]},
+            )
+        if cfg.register and state.registered_trial != best["tid"]:
+            summary["model_version"] = _register(
+                cfg, data, state, run, uri, summary["ensemble"], workdir
             )
             state.registered_trial = best["tid"]
             save_state(path, state)
@@ -219,7 +276,7 @@ def execute(cfg: SearchConfig, data: Dataset) -> dict[str, Any]:
     path = state_path(cfg.state_dir, cfg.experiment)
     state, run = _open(cfg, data, client, path)
     checkpoint = Checkpoint(path)
-    checkpoint.prune_weights(best_weights(path.parent, state.best))
+    checkpoint.prune_files(state.trials)
     tracking = Tracking(run, path.parent)
     progress = Progress(cfg.algo, cfg.trials, len(state.trials), cfg.show_progress)
     loop = SearchLoop(

@@ -296,6 +296,9 @@ class SearchRun:
             step=n_done,
         )
 
+    def log(self, metrics: Mapping[str, float], tags: Mapping[str, Any]) -> None:
+        self.run.log(metrics=metrics, tags=tags)
+
     def log_file(self, path: Path, folder: str | None = None) -> None:
         self.run.log_artifact(path, folder)
 

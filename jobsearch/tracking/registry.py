@@ -24,8 +24,12 @@ def _requirements() -> list[str]:
     return [f"{n}=={package_version(n)}" if package_version(n) else n for n in _SERVED_NEEDS]
 
 
-def log_pyfunc(run_id: str, params: dict, data, weights: Path, tracking_uri: str):
-    """Log the pyfunc model (weights, vocabulary, labels) under ``run_id``; return its info."""
+Member = tuple[dict[str, Any], float, Path]  # params, weight in the average, weights file
+
+
+def log_pyfunc(run_id: str, members: list[Member], data, tracking_uri: str):
+    """Log the raw-text pyfunc (one model, or the weighted average of several) under ``run_id``;
+    return its model info."""
     import mlflow
     from mlflow.models import ModelSignature, infer_signature
     from mlflow.types import ColSpec, Schema
@@ -37,10 +41,18 @@ def log_pyfunc(run_id: str, params: dict, data, weights: Path, tracking_uri: str
         warnings.simplefilter("ignore")
         logging.getLogger("mlflow.pyfunc").setLevel(logging.ERROR)
         meta = Path(tmp) / "meta.json"
+        described = [
+            {"params": params, "weight": float(weight), "artifact": f"weights_{i}"}
+            for i, (params, weight, _) in enumerate(members)
+        ]
         meta.write_text(
-            json.dumps({"params": params, "classes": data.classes, "vocabulary": data.vocabulary}),
+            json.dumps(
+                {"members": described, "classes": data.classes, "vocabulary": data.vocabulary}
+            ),
             encoding="utf-8",
         )
+        artifacts = {"meta": str(meta)}
+        artifacts.update({f"weights_{i}": str(m[2]) for i, m in enumerate(members)})
         example = list(data.split.texts["val"][:2])
         probs = np.full((2, len(data.classes)), 1.0 / len(data.classes), dtype=np.float32)
         # An unnamed string column: a DataFrame with one text column or a list of strings.
@@ -52,7 +64,7 @@ def log_pyfunc(run_id: str, params: dict, data, weights: Path, tracking_uri: str
             return mlflow.pyfunc.log_model(
                 name="model",
                 python_model=IndustryClassifier(),
-                artifacts={"weights": str(weights), "meta": str(meta)},
+                artifacts=artifacts,
                 signature=signature,
                 input_example=example,
                 pip_requirements=_requirements(),
@@ -110,30 +122,15 @@ def log_and_register(
     tracking_uri: str,
     name: str,
     parent_run_id: str,
-    best: dict[str, Any],
+    members: list[Member],
     objective: str,
+    value: float,
     data,
-    weights: Path,
+    tags: dict[str, Any],
 ) -> str:
-    """Log the best trial's model to the search's parent run, register it; a line for the user."""
-    info = log_pyfunc(parent_run_id, best["params"], data, weights, tracking_uri)
-    version, promoted = register(
-        client,
-        name,
-        info.model_uri,
-        objective,
-        best["loss"],
-        data,
-        {
-            "search_run_id": parent_run_id,
-            "trial_run_id": best["run_id"],
-            "trial": best["tid"] + 1,
-            "val_accuracy": best["val_accuracy"],
-            "val_macro_f1": best["val_macro_f1"],
-            "test_accuracy": best["test_accuracy"],
-            "test_macro_f1": best["test_macro_f1"],
-        },
-    )
+    """Log the model to the search's parent run and register it; a line for the user."""
+    info = log_pyfunc(parent_run_id, members, data, tracking_uri)
+    version, promoted = register(client, name, info.model_uri, objective, value, data, tags)
     state = "now @champion" if promoted else "champion unchanged (not better)"
     return f"models:/{name}/{version} ({state}); use models:/{name}@{CHAMPION}"
 

@@ -48,16 +48,24 @@ class IndustryClassifier(mlflow.pyfunc.PythonModel):
 
         with open(context.artifacts["meta"], encoding="utf-8") as fh:
             meta = json.load(fh)
-        # models logged by earlier versions lack newer params: their defaults are what ran
-        self.params = resolve_params({k: v for k, v in meta["params"].items() if k in PARAMS})
         self.classes = meta["classes"]
         self.vocabulary = meta["vocabulary"]
         self.vectorizer = make_vectorizer(vocabulary=self.vocabulary)
-        self.model = build_model(self.params, len(meta["vocabulary"]), len(self.classes))
-        self.model.load_weights(context.artifacts["weights"])
+        # a single model logged by an earlier version: one member, its weights under "weights"
+        members = meta.get("members") or [
+            {"params": meta["params"], "weight": 1.0, "artifact": "weights"}
+        ]
+        total = sum(m["weight"] for m in members)
+        self.members = []
+        for member in members:
+            # params added after a model was logged take their defaults, which is what ran
+            params = resolve_params({k: v for k, v in member["params"].items() if k in PARAMS})
+            model = build_model(params, len(self.vocabulary), len(self.classes))
+            model.load_weights(context.artifacts[member["artifact"]])
+            self.members.append((params, member["weight"] / total, model))
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
-        """Class probabilities for raw texts."""
+        """Class probabilities for raw texts (the weighted average over the members)."""
         from ..data.load import clean_text
         from ..data.tokens import model_inputs, tokenize
         from ..model.train import predict_proba
@@ -65,8 +73,10 @@ class IndustryClassifier(mlflow.pyfunc.PythonModel):
         if not texts:
             return np.zeros((0, len(self.classes)), dtype=np.float32)
         flat, splits = tokenize(self.vectorizer, [clean_text(t) for t in texts])
-        x = model_inputs(flat, splits, self.params, len(self.vocabulary))
-        return predict_proba(self.model, x)
+        return sum(
+            weight * predict_proba(model, model_inputs(flat, splits, params, len(self.vocabulary)))
+            for params, weight, model in self.members
+        )
 
     def predict(self, context, model_input, params: dict[str, Any] | None = None) -> pd.DataFrame:
         probs = self.predict_proba(as_texts(model_input))
