@@ -58,11 +58,6 @@ class Dataset:
     def summary(self) -> dict[str, Any]:
         return self.split.summary
 
-    def padded(self, part: str, max_len: int, padding: str = "post") -> np.ndarray:
-        """Token ids of one split as a ``(rows, max_len)`` int32 matrix."""
-        flat, splits = self.tokens[part]
-        return pad_ids(flat, splits, max_len, padding)
-
     def inputs(self, part: str, params: dict[str, Any]) -> dict[str, np.ndarray]:
         """The model inputs of one split for ``params`` (see :func:`model_inputs`)."""
         return model_inputs(*self.tokens[part], params, len(self.vocabulary))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from jobsearch.data.tokens import pad_ids, prepare_dataset
+from jobsearch.params import resolve_params
 
 
 def test_token_cache_is_reused_and_keyed_by_settings(tiny_csv, tmp_path):
@@ -27,9 +28,10 @@ def test_no_row_is_all_padding(tmp_path):
     pd.DataFrame({"text": texts, "industry": ["a", "b", "c"] * 15}).to_csv(path, index=False)
     data = prepare_dataset(path, min_class_size=3, cache_dir=tmp_path)
     for part in ("train", "val", "test"):
-        for padding in ("post", "pre"):
-            x = data.padded(part, 8, padding)
-            assert (x != 0).any(axis=1).all()
+        for padding, truncate in (("post", "head"), ("pre", "tail"), ("post", "head_tail")):
+            params = {"max_len": 8, "padding": padding, "truncate": truncate, "ngrams": 2}
+            for name, x in data.inputs(part, resolve_params(params)).items():
+                assert (x != 0).any(axis=1).all(), (name, padding, truncate)
 
 
 def test_padding_keeps_first_or_last_tokens():
