@@ -87,9 +87,11 @@ def format_summary(s: dict[str, Any]) -> str:
         if s.get("ensemble"):
             rows[f"ensemble (trials {s['ensemble']['label']})"] = s["ensemble"]
         rows.update(s.get("baselines") or {})
-        lines += ["", f"{'':<30}{'val acc':>10}{'val F1':>10}{'test acc':>10}{'test F1':>10}"]
+        width = max(len(name) for name in rows) + 2
+        head = f"{'':<{width}}{'val acc':>10}{'val F1':>10}{'test acc':>10}{'test F1':>10}"
+        lines += ["", head]
         lines += [
-            f"{name:<30}" + "".join(f"{_fmt(row.get(k)):>10}" for k in COLUMNS)
+            f"{name:<{width}}" + "".join(f"{_fmt(row.get(k)):>10}" for k in COLUMNS)
             for name, row in rows.items()
         ]
         lines += ["", "best params:", json.dumps(best["params"], indent=2)]
