@@ -63,12 +63,18 @@ class TrialResult:
     total_seconds: float = 0.0
     seconds_per_epoch: float = 0.0
     examples_per_second: float = 0.0
-    test_predictions: list[int] | None = field(default=None, repr=False)
     probabilities: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def test_predictions(self) -> list[int] | None:
+        """The predicted class of each test posting (None for a failed trial)."""
+        if not self.probabilities:
+            return None
+        return self.probabilities["test"].argmax(axis=1).astype(int).tolist()
 
     def numbers(self) -> dict[str, float]:
         """Every numeric field (the run's final metrics), without ``loss``."""
@@ -82,9 +88,10 @@ class TrialResult:
 
     def as_hyperopt(self) -> dict[str, Any]:
         """The dict an ``fmin`` objective returns: ``loss``, ``status`` and the rest."""
-        heavy = ("test_predictions", "probabilities")
         return {
-            f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in heavy
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name != "probabilities"
         }
 
 
@@ -144,31 +151,27 @@ def _train_and_evaluate(
                 result.epoch_logging_seconds += time.perf_counter() - t
 
         prune = pruner.should_prune if pruner is not None else None
-        outcome = fit(model, data, params, result.objective, on_epoch, prune, switch)
+        inputs = {part: data.inputs(part, params) for part in SPLITS}
+        outcome = fit(model, inputs, data.labels, params, result.objective, on_epoch, prune, switch)
         result.fit_seconds = outcome.fit_seconds
         result.epochs, result.best_epoch = outcome.epochs, outcome.best_epoch
         result.pruned, result.curve = outcome.pruned, outcome.curve
 
         t = time.perf_counter()
         result.probabilities = {}
+        scores = {}
         for part in SPLITS:
-            probs = predict_proba(model, data.inputs(part, params))
+            probs = predict_proba(model, inputs[part])
             if part != "train":
                 result.probabilities[part] = probs
-            for key, value in classification_metrics(data.labels[part], probs).items():
+            scores[part] = classification_metrics(data.labels[part], probs)
+            for key, value in scores[part].items():
                 setattr(result, f"{part}_{key}", value)
-            if part == "test":
-                result.test_predictions = probs.argmax(axis=1).astype(int).tolist()
         if weights_path is not None:
             Path(weights_path).parent.mkdir(parents=True, exist_ok=True)
             model.save_weights(str(weights_path))
         result.evaluate_seconds = time.perf_counter() - t
-    val = {
-        "loss": result.val_loss,
-        "accuracy": result.val_accuracy,
-        "macro_f1": result.val_macro_f1,
-    }
-    result.loss = objective_value(result.objective, val)
+    result.loss = objective_value(result.objective, scores["val"])
     result.seconds_per_epoch = outcome.fit_seconds / max(outcome.epochs, 1)
     n_train = len(data.labels["train"])
     result.examples_per_second = n_train * outcome.epochs / max(outcome.fit_seconds, 1e-9)

@@ -100,11 +100,6 @@ def fit_baselines(data: Dataset) -> list[Baseline]:
     return results
 
 
-def strongest(baselines: list[Baseline]) -> Baseline:
-    """The baseline with the best validation accuracy."""
-    return max(baselines, key=lambda b: b.metrics["val_accuracy"])
-
-
 def run_baselines(
     data: Dataset, tracking_uri: str | None = None, experiment: str = "jobsearch"
 ) -> list[Baseline]:

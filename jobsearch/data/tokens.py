@@ -79,7 +79,11 @@ def pad_ids(
     ``keep`` says which tokens a long row keeps: 'head', 'tail', 'head_tail' (the first half and
     the last half), or 'auto' (the head with 'post' padding, the tail with 'pre', as Keras).
     """
-    flat, splits = truncate_ids(flat, splits, max_len, _keep(keep, padding))
+    return _pad(*truncate_ids(flat, splits, max_len, _keep(keep, padding)), max_len, padding)
+
+
+def _pad(flat: np.ndarray, splits: np.ndarray, max_len: int, padding: str) -> np.ndarray:
+    """Ragged rows of at most ``max_len`` ids as a zero-padded ``(rows, max_len)`` matrix."""
     n = len(splits) - 1
     kept = np.diff(splits)
     out = np.zeros((n, max_len), dtype=np.int32)
@@ -143,12 +147,12 @@ def model_inputs(
     """The arrays a model built from ``params`` takes, from ragged token ids (train or serve)."""
     max_len, padding = params["max_len"], params["padding"]
     keep = _keep(params["truncate"], padding)
-    inputs = {"token_ids": pad_ids(flat, splits, max_len, padding, keep)}
+    cut = truncate_ids(flat, splits, max_len, keep)
+    inputs = {"token_ids": _pad(*cut, max_len, padding)}
     if params["ngrams"]:
-        cut = truncate_ids(flat, splits, max_len, keep)
+        # a row of n tokens has at most n unigrams and n - 1 bigrams: it fits without cutting
         grams = ngram_ids(*cut, vocab_size, params["ngrams"], params["ngram_buckets"])
-        width = max_len * params["ngrams"]
-        inputs["ngram_ids"] = pad_ids(*grams, width, "post", "head")
+        inputs["ngram_ids"] = _pad(*grams, max_len * params["ngrams"], "post")
     return inputs
 
 

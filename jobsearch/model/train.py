@@ -87,27 +87,33 @@ class _EpochMonitor(keras.callbacks.Callback):
 
 def fit(
     model,
-    data,
+    inputs: dict[str, dict[str, np.ndarray]],
+    labels: dict[str, np.ndarray],
     params: dict[str, Any],
     objective: str = "accuracy",
     on_epoch: EpochHook | None = None,
     should_prune: PruneHook | None = None,
     top_k_switch=None,
 ) -> FitOutcome:
-    """Train on ``data``'s train split; restore the weights of the best validation epoch.
-
-    ``top_k_switch`` (from ``compile_model``) is turned on after ``top_k_warmup`` epochs.
+    """Train on the train split's ``inputs`` and ``labels``; restore the weights of the best
+    validation epoch. ``top_k_switch`` (from ``compile_model``) is turned on after
+    ``top_k_warmup`` epochs.
     """
-    x = data.inputs("train", params)
-    x_val = data.inputs("val", params)
     outcome = FitOutcome()
     monitor = _EpochMonitor(
-        x_val, data.labels["val"], params, objective, outcome, on_epoch, should_prune, top_k_switch
+        inputs["val"],
+        labels["val"],
+        params,
+        objective,
+        outcome,
+        on_epoch,
+        should_prune,
+        top_k_switch,
     )
     start = time.perf_counter()
     model.fit(
-        x,
-        data.labels["train"],
+        inputs["train"],
+        labels["train"],
         batch_size=params["batch_size"],
         epochs=params["max_epochs"],
         shuffle=True,

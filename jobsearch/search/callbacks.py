@@ -9,6 +9,7 @@ import numpy as np
 
 from ..report.summary import trial_line, trials_table
 from ..trial import TrialResult
+from ..util import atomic_write
 from .loop import Callback, SearchLoop
 from .state import TrialRecord, save_state
 
@@ -47,17 +48,21 @@ class Checkpoint(Callback):
 
     def prune_files(self, records: list[TrialRecord]) -> None:
         """Delete the weights and predictions of trials no longer among the best."""
-        keep = {trial_weights(self.workdir, t) for t in kept_trials(records)}
-        keep |= {trial_probs(self.workdir, t) for t in kept_trials(records)}
+        kept = kept_trials(records)
+        keep = {trial_weights(self.workdir, t) for t in kept}
+        keep |= {trial_probs(self.workdir, t) for t in kept}
         for suffix in (WEIGHTS_SUFFIX, PROBS_SUFFIX):
             for stale in self.workdir.glob(f"trial-*{suffix}"):
                 if stale not in keep:
                     stale.unlink(missing_ok=True)
 
     def on_trial_end(self, loop, record, result, improved) -> None:
-        if result.ok and result.probabilities:
+        if result.probabilities and record.tid in kept_trials(loop.state.trials):
             probs = result.probabilities
-            np.savez(trial_probs(self.workdir, record.tid), val=probs["val"], test=probs["test"])
+            atomic_write(
+                trial_probs(self.workdir, record.tid),
+                lambda tmp: np.savez(tmp, val=probs["val"], test=probs["test"]),
+            )
         save_state(self.path, loop.state)
         self.prune_files(loop.state.trials)
 

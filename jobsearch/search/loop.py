@@ -39,7 +39,7 @@ class Callback:
 
 def summarize_result(result: TrialResult) -> dict[str, Any]:
     """What the state keeps of a trial: everything but params, traceback and predictions."""
-    skip = ("params", "traceback", "test_predictions")
+    skip = ("params", "traceback")
     return {k: v for k, v in result.as_hyperopt().items() if k not in skip}
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..data import Dataset
 from ..model.metrics import OBJECTIVES
+from ..report.summary import COLUMNS
 from ..trial import TrialResult, run_experiment
 from .callbacks import Checkpoint, Progress, Tracking, kept_trials, trial_probs, trial_weights
 from .loop import SearchLoop
@@ -138,9 +139,6 @@ def _baselines(run, data: Dataset, uri: str, experiment: str) -> dict[str, dict[
     return {NAMES[model]: found[model] for model in NAMES}
 
 
-ENSEMBLE_METRICS = ("val_accuracy", "val_macro_f1", "test_accuracy", "test_macro_f1")
-
-
 def _ensemble(cfg: SearchConfig, data: Dataset, state: SearchState, workdir: Path):
     """Greedy ensemble selection over the kept trials; None unless it beats the best single
     trial on the validation objective."""
@@ -193,7 +191,7 @@ def _register(cfg, data, state, run, uri: str, ensemble: dict | None, workdir: P
             "search_run_id": state.parent_run_id,
             "trial_run_id": best["run_id"],
             "trial": ensemble["label"] if ensemble else best["tid"] + 1,
-            **{k: scores[k] for k in ENSEMBLE_METRICS},
+            **{k: scores[k] for k in COLUMNS},
         },
     )
 
@@ -249,7 +247,7 @@ def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) 
         if summary["ensemble"] is not None:
             ens = summary["ensemble"]
             run.log(
-                metrics={f"ensemble_{k}": ens[k] for k in ENSEMBLE_METRICS},
+                metrics={f"ensemble_{k}": ens[k] for k in COLUMNS},
                 tags={"ensemble.members": ens["label"]},
             )
         if cfg.register and state.registered_trial != best["tid"]:

@@ -59,7 +59,7 @@ class Recorder(Callback):
         self.interrupted = True
 
 
-def _loop(tmp_path, evaluator, trials=6, algo="random", state=None, **kw):
+def _loop(evaluator, trials=6, algo="random", state=None, **kw):
     space = load_space(SMOKE)
     state = state or SearchState("parent", {})
     callbacks = kw.pop("callbacks", [])
@@ -69,7 +69,7 @@ def _loop(tmp_path, evaluator, trials=6, algo="random", state=None, **kw):
 
 def test_trials_run_in_order_and_the_best_is_the_lowest_loss(tmp_path):
     evaluator, seen = FakeEvaluator(fail_at={2}), Recorder()
-    loop = _loop(tmp_path, evaluator, callbacks=[seen])
+    loop = _loop(evaluator, callbacks=[seen])
     assert loop.run() == "all trials done"
     assert evaluator.calls == [0, 1, 2, 3, 4, 5]
     assert [r.tid for r in loop.state.trials] == [0, 1, 2, 3, 4, 5]
@@ -92,41 +92,41 @@ def test_stop_after_and_timeout(tmp_path):
             result.loss = float(tid)  # every trial worse than the first
             return result
 
-    loop = _loop(tmp_path, Worse(), trials=50, stop_after=3)
+    loop = _loop(Worse(), trials=50, stop_after=3)
     assert loop.run() == "no improvement in 3 trials"
     assert len(loop.state.trials) == 4
-    loop = _loop(tmp_path, FakeEvaluator(sleep=0.2), trials=50, timeout=0.5)
+    loop = _loop(FakeEvaluator(sleep=0.2), trials=50, timeout=0.5)
     assert loop.run() == "--timeout 0.5s reached"
     assert 1 <= len(loop.state.trials) <= 4
 
 
 def test_pruner_learns_from_every_finished_trial_and_from_a_resumed_state(tmp_path):
     evaluator, pruner = FakeEvaluator(fail_at={1}), MedianPruner()
-    _loop(tmp_path, evaluator, trials=4, pruner=pruner).run()
+    _loop(evaluator, trials=4, pruner=pruner).run()
     # each trial sees the curves of the finished, non-failed trials before it
     assert evaluator.curves_seen == [0, 1, 1, 2]
     assert len(pruner.curves) == 3
     # a resumed loop primes a fresh pruner with the saved trials' curves
-    first = _loop(tmp_path, FakeEvaluator(), trials=3)
+    first = _loop(FakeEvaluator(), trials=3)
     first.run()
     again = FakeEvaluator()
-    _loop(tmp_path, again, trials=5, state=first.state, pruner=MedianPruner()).run()
+    _loop(again, trials=5, state=first.state, pruner=MedianPruner()).run()
     assert again.curves_seen == [3, 4]
 
 
 @pytest.mark.parametrize("algo", sorted(SAMPLERS))
 def test_resume_from_saved_state_continues_the_same_sequence(tmp_path, algo):
     path = tmp_path / algo / "state.json"
-    straight = _loop(tmp_path, FakeEvaluator(), trials=8, algo=algo)
+    straight = _loop(FakeEvaluator(), trials=8, algo=algo)
     straight.run()
     first = FakeEvaluator(interrupt_at=5)
-    loop = _loop(tmp_path, first, trials=8, algo=algo, callbacks=[Checkpoint(path)])
+    loop = _loop(first, trials=8, algo=algo, callbacks=[Checkpoint(path)])
     with pytest.raises(KeyboardInterrupt):
         loop.run()
     saved = load_state(path)
     assert [r.tid for r in saved.trials] == [0, 1, 2, 3, 4]  # the trial in flight is not kept
     second = FakeEvaluator()
-    resumed = _loop(tmp_path, second, trials=8, algo=algo, state=saved)
+    resumed = _loop(second, trials=8, algo=algo, state=saved)
     resumed.run()
     assert second.calls == [5, 6, 7]
     assert [r.params for r in resumed.state.trials] == [r.params for r in straight.state.trials]
@@ -135,7 +135,7 @@ def test_resume_from_saved_state_continues_the_same_sequence(tmp_path, algo):
 
 def test_interrupt_runs_callbacks_and_reraises(tmp_path):
     seen = Recorder()
-    loop = _loop(tmp_path, FakeEvaluator(interrupt_at=2), callbacks=[seen])
+    loop = _loop(FakeEvaluator(interrupt_at=2), callbacks=[seen])
     with pytest.raises(KeyboardInterrupt):
         loop.run()
     assert seen.interrupted and [t for t, _ in seen.ended] == [0, 1]
