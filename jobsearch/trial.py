@@ -60,6 +60,7 @@ class TrialResult:
     fit_seconds: float = 0.0
     evaluate_seconds: float = 0.0
     epoch_logging_seconds: float = 0.0
+    save_seconds: float = 0.0
     total_seconds: float = 0.0
     seconds_per_epoch: float = 0.0
     examples_per_second: float = 0.0
@@ -167,10 +168,12 @@ def _train_and_evaluate(
             scores[part] = classification_metrics(data.labels[part], probs)
             for key, value in scores[part].items():
                 setattr(result, f"{part}_{key}", value)
+        result.evaluate_seconds = time.perf_counter() - t
         if weights_path is not None:
+            t = time.perf_counter()
             Path(weights_path).parent.mkdir(parents=True, exist_ok=True)
             model.save_weights(str(weights_path))
-        result.evaluate_seconds = time.perf_counter() - t
+            result.save_seconds = time.perf_counter() - t
     result.loss = objective_value(result.objective, scores["val"])
     result.seconds_per_epoch = outcome.fit_seconds / max(outcome.epochs, 1)
     n_train = len(data.labels["train"])

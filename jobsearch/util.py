@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,15 @@ def first_line(exc: BaseException) -> str:
     """The first line of an exception's message, or its type name when it has none."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def safe_name(name: str) -> str:
+    """``name`` as one folder name: other characters become ``_`` and ``.``/``..`` cannot
+    climb; a name that had to change gets a short hash, so two names never share a folder."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]", "_", name).strip(".") or "_"
+    if slug == name:
+        return slug
+    return f"{slug}-{hashlib.sha1(name.encode('utf-8')).hexdigest()[:8]}"
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], Any]) -> Path:

@@ -52,8 +52,21 @@ def _features(kind: str, texts: dict[str, list[str]]):
                 max_features=2**18,
             )
         )
-    fitted = [v.fit(texts["train"]) for v in vectorizers]
+    fitted = [_fit(v, texts["train"]) for v in vectorizers]
     return {part: hstack([v.transform(t) for v in fitted]).tocsr() for part, t in texts.items()}
+
+
+def _fit(vectorizer, train: list[str]):
+    """Fit on the training texts; keep terms seen once when no term is seen twice."""
+    from ..data import DataError
+
+    try:
+        return vectorizer.fit(train)
+    except ValueError:
+        try:
+            return vectorizer.set_params(min_df=1).fit(train)
+        except ValueError:
+            raise DataError("the training texts hold no terms for the TF-IDF baseline") from None
 
 
 def _scores(model, x) -> np.ndarray:
@@ -106,8 +119,8 @@ def run_baselines(
     """Fit the baselines and record each as a run (same metric names as the trials)."""
     from ..tracking.mlflow import get_client, log_baseline_run
 
-    client = get_client(tracking_uri)
     baselines = fit_baselines(data)
+    client = get_client(tracking_uri)
     for b in baselines:
         b.metrics["run_id"] = log_baseline_run(
             client, experiment, data, b.model, b.metrics, {"model": b.model, **b.settings}

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-
-from .common import HelpFormatter, OneLineParser, add_data_flags, load_data
+from .common import (
+    HelpFormatter,
+    OneLineParser,
+    add_data_flags,
+    fail,
+    hide_native_logs,
+    load_data,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,16 +26,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--experiment", default="demo-random", help="MLflow experiment")
     parser.add_argument("--tracking-uri", default=None, help="MLflow tracking URI")
     args = parser.parse_args(argv)
+    if argv is None:  # run as a command, not called from Python
+        hide_native_logs()
 
     from ..baseline import run_baselines
     from ..data import DataError
+    from ..tracking.mlflow import TrackingError, check_tracking_uri, resolve_tracking_uri
 
     try:
+        if not args.experiment.strip():
+            raise DataError("--experiment: the name is empty")
+        check_tracking_uri(resolve_tracking_uri(args.tracking_uri))
         data = load_data(args)
-    except DataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    for b in run_baselines(data, args.tracking_uri, args.experiment):
+        baselines = run_baselines(data, args.tracking_uri, args.experiment)
+    except (DataError, TrackingError) as exc:
+        return fail(str(exc))
+    for b in baselines:
         m = b.metrics
         print(
             f"{b.name:<30} val acc {m['val_accuracy']:.4f}  val F1 {m['val_macro_f1']:.4f}"

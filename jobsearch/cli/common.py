@@ -6,7 +6,11 @@ Only argparse is imported until the flags have been read, so ``--help`` is insta
 from __future__ import annotations
 
 import argparse
+import atexit
+import os
+import re
 import sys
+import threading
 from pathlib import Path
 
 from ..search import DEFAULT_SPACE
@@ -96,3 +100,52 @@ def fail(message: str) -> int:
     """Print ``error: message`` as one line on stderr; return exit code 2."""
     print(f"error: {message}", file=sys.stderr)
     return 2
+
+
+# TensorFlow's native libraries log through absl before anything can configure it, so
+# TF_CPP_MIN_LOG_LEVEL cannot silence these lines (oneDNN notices, "could not find cuda
+# drivers", cuInit errors); the command lines drop them from stderr and keep everything else.
+_NATIVE_LINE = re.compile(
+    rb"^(WARNING: All log messages before absl::InitializeLog\(\)"
+    rb"|[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w.]+:\d+\])"
+)
+_NATIVE_START = re.compile(rb"^([IWEF]\d|WARNING: All)")
+SHOW_NATIVE_LOGS = "JOBSEARCH_NATIVE_LOGS"
+
+
+def _pump(read_fd: int, out_fd: int) -> None:
+    """Copy the pipe to the real stderr, dropping native log lines; partial lines that cannot
+    be one (progress bars) pass at once."""
+    pending = b""
+    while chunk := os.read(read_fd, 65536):
+        *lines, pending = (pending + chunk).split(b"\n")
+        out = b"".join(line + b"\n" for line in lines if not _NATIVE_LINE.match(line))
+        if pending and not (_NATIVE_START.match(pending) and len(pending) < 400):
+            out, pending = out + pending, b""
+        if out:
+            os.write(out_fd, out)
+    if pending and not _NATIVE_LINE.match(pending):
+        os.write(out_fd, pending)
+    os.close(read_fd)
+
+
+def hide_native_logs() -> None:
+    """Filter this process's stderr (file descriptor 2) through :func:`_pump` until exit.
+
+    ``JOBSEARCH_NATIVE_LOGS=1`` shows the native lines again, for debugging."""
+    if os.environ.get(SHOW_NATIVE_LOGS) == "1":
+        return
+    read_fd, write_fd = os.pipe()
+    real_stderr = os.dup(2)
+    sys.stderr.flush()
+    os.dup2(write_fd, 2)
+    os.close(write_fd)
+    pump = threading.Thread(target=_pump, args=(read_fd, real_stderr), daemon=True)
+    pump.start()
+
+    def restore() -> None:
+        sys.stderr.flush()
+        os.dup2(real_stderr, 2)  # closes the pipe's last write end: the pump sees EOF
+        pump.join(timeout=5)
+
+    atexit.register(restore)

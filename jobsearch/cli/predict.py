@@ -6,11 +6,35 @@ import sys
 from pathlib import Path
 
 BATCH = 512
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A text cell a spreadsheet will not run as a formula: a leading ``= + - @`` (or tab,
+    carriage return) gets a ``'`` in front, as OWASP advises for CSV exports."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse an --output that cannot be written, before any model is loaded."""
+    import os
+
+    from ..data.load import DataError
+
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise DataError(f"--output {path}: is a folder; give a file name")
+    if not folder.is_dir():
+        raise DataError(f"--output {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise DataError(f"--output {path}: not writable")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
-    from .common import HelpFormatter, OneLineParser, fail
+    from .common import HelpFormatter, OneLineParser, fail, hide_native_logs
 
     parser = OneLineParser(
         prog="python -m jobsearch.predict",
@@ -43,17 +67,22 @@ def main(argv: list[str] | None = None) -> int:
         help="MLflow tracking/registry URI; default: $MLFLOW_TRACKING_URI or ./mlruns",
     )
     args = parser.parse_args(argv)
+    if argv is None:  # run as a command, not called from Python
+        hide_native_logs()
     if not args.texts and args.input is None:
         parser.error("give job descriptions as arguments or --input FILE")
 
     import pandas as pd
     from tqdm import tqdm
 
-    from ..data.load import DataError, read_table, select_columns
+    from ..data.load import DataError, clean_text, read_table, select_columns
+    from ..tracking.mlflow import TrackingError, check_tracking_uri, resolve_tracking_uri
     from ..tracking.registry import ModelLoadError, load_model
     from ..util import atomic_write
 
     try:
+        if args.output is not None:
+            _check_writable(args.output)
         if args.input is not None:
             frame = read_table(args.input)
             cols = args.text_cols or ["text"]
@@ -68,10 +97,18 @@ def main(argv: list[str] | None = None) -> int:
             ].tolist()
             if not texts:
                 raise DataError(f"{args.input}: no rows to predict")
+            where = f"{args.input}: row"
         else:
-            texts = list(args.texts)
+            texts, where = list(args.texts), "argument"
+        blank = [i + 1 for i, text in enumerate(texts) if not clean_text(text)]
+        if blank:
+            raise DataError(
+                f"{where} {blank[0]} is an empty text ({len(blank)} in all); "
+                "there is nothing to classify"
+            )
+        check_tracking_uri(resolve_tracking_uri(args.tracking_uri))
         model = load_model(args.model, args.tracking_uri)
-    except (DataError, ModelLoadError) as exc:
+    except (DataError, ModelLoadError, TrackingError) as exc:
         return fail(str(exc))
     parts = []
     for start in tqdm(
@@ -85,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     result = pd.concat(parts, ignore_index=True)
     if args.output is not None:
         result.insert(0, "text", texts)
+        result = result.map(spreadsheet_safe)
         atomic_write(args.output, lambda tmp: result.to_csv(tmp, index=False))
         print(f"wrote {len(result)} predictions to {args.output}")
     else:

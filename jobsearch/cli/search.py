@@ -16,6 +16,7 @@ from .common import (
     add_data_flags,
     default_space,
     fail,
+    hide_native_logs,
     load_data,
     positive_float,
     positive_int,
@@ -124,10 +125,21 @@ def search_parser(algo: str | None = None) -> OneLineParser:
     return parser
 
 
+def _again(command: str, argv: list[str], experiment: str) -> str:
+    """The command that resumes this search."""
+    again = [*argv, *([] if "--resume" in argv else ["--resume"])]
+    if "--experiment" not in argv:
+        again += ["--experiment", experiment]
+    return f"python -m {command} {shlex.join(again)}"
+
+
 def main(argv: list[str] | None = None, algo: str | None = None) -> int:
     """Parse flags, run the search, and turn bad input into one line with exit code 2."""
+    from_command = argv is None
     argv = sys.argv[1:] if argv is None else argv
     args = search_parser(algo).parse_args(argv)
+    if from_command:
+        hide_native_logs()
     command = f"jobsearch.{algo}" if algo else "jobsearch.cli.search"
     algo = algo or args.algo
 
@@ -137,14 +149,29 @@ def main(argv: list[str] | None = None, algo: str | None = None) -> int:
     from ..search.run import DEFAULT_STATE_DIR, SearchConfig, SearchError, execute
     from ..search.space import SpaceError, load_space
     from ..search.state import state_path
+    from ..tracking.mlflow import (
+        TrackingError,
+        check_tracking_uri,
+        resolve_tracking_uri,
+        tracking_failure,
+    )
+    from ..tracking.registry import RegistryError, check_model_name
+    from ..util import first_line
 
     overrides = {} if args.max_epochs is None else {"max_epochs": args.max_epochs}
     stem = args.data.name.split(".")[0] if args.data else "demo"
     experiment = args.experiment or f"{stem}-{algo}"
+    saved = state_path(DEFAULT_STATE_DIR, experiment)
     try:
+        # Everything the user gave is checked here, before anything is written or trained.
+        if not experiment.strip():
+            raise SearchError("--experiment: the name is empty")
         space = load_space(args.space or default_space(), overrides)
-        if args.resume and not state_path(DEFAULT_STATE_DIR, experiment).is_file():
+        if not args.no_register:
+            check_model_name(args.model_name or experiment)
+        if args.resume and not saved.is_file():
             raise SearchError(f"--resume: no saved search for experiment {experiment!r}")
+        check_tracking_uri(resolve_tracking_uri(args.tracking_uri))
         data = load_data(args)
         cfg = SearchConfig(
             algo=algo,
@@ -165,18 +192,27 @@ def main(argv: list[str] | None = None, algo: str | None = None) -> int:
             overrides=overrides,
         )
         print(format_summary(execute(cfg, data)))
-    except (SpaceError, DataError, ParamError, SearchError) as exc:
+    except (SpaceError, DataError, ParamError, SearchError, TrackingError, RegistryError) as exc:
         return fail(str(exc))
     except KeyboardInterrupt:
-        again = [*argv, *([] if "--resume" in argv else ["--resume"])]
-        if "--experiment" not in argv:
-            again += ["--experiment", experiment]
+        if not saved.is_file():
+            print("\ninterrupted before the search started; nothing was saved", file=sys.stderr)
+            return 130
         print(
             "\ninterrupted: finished trials are saved and the trial in flight is marked KILLED.\n"
-            f"resume with: python -m {command} {shlex.join(again)}",
+            f"resume with: {_again(command, argv, experiment)}",
             file=sys.stderr,
         )
         return 130
+    except Exception as exc:
+        if not tracking_failure(exc):
+            raise
+        print(
+            f"error: the tracking store stopped answering: {first_line(exc)}\n"
+            f"finished trials are saved; resume with: {_again(command, argv, experiment)}",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

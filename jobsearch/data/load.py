@@ -132,16 +132,32 @@ def clean_postings(
     summary["removed"]["small_class"] = int(frame["label"].isin(small).sum())
     summary["dropped_classes"] = sorted(small)
     frame = frame[~frame["label"].isin(small)].reset_index(drop=True)
-    if frame.empty:
-        raise DataError(f"{source}: no usable rows left after cleaning ({summary['removed']})")
     n_classes = frame["label"].nunique()
     if n_classes < 2:
-        raise DataError(
-            f"{source}: {n_classes} class left after cleaning; at least 2 are needed "
-            f"(min_class_size={min_class_size})"
-        )
+        raise DataError(f"{source}: {_too_few_classes(n_classes, summary, min_class_size)}")
     summary["rows_out"] = len(frame)
     return frame, summary
+
+
+def _too_few_classes(n_classes: int, summary: dict[str, Any], min_class_size: int) -> str:
+    """Why cleaning left fewer than two classes, and the flag that helps."""
+    removed = summary["removed"]
+    why = [
+        f"{removed['empty_text_or_label']} rows with an empty text or label",
+        f"{removed['duplicate_text']} duplicate texts",
+    ]
+    dropped = summary["dropped_classes"]
+    if dropped:
+        shown = ", ".join(map(repr, dropped[:5])) + (" ..." if len(dropped) > 5 else "")
+        why.append(
+            f"{removed['small_class']} rows in {len(dropped)} classes smaller than "
+            f"--min-class-size {min_class_size} ({shown})"
+        )
+    fix = "; lower --min-class-size or pass --merge-small" if dropped else ""
+    return (
+        f"{n_classes} class(es) left after cleaning, at least 2 are needed; "
+        f"removed {', '.join(why)}{fix}"
+    )
 
 
 def split_postings(
@@ -160,7 +176,8 @@ def split_postings(
     if counts.min() < max(3, need):
         raise DataError(
             f"{source}: class {counts.idxmin()!r} has {counts.min()} rows, too few to stratify "
-            f"into train/validation/test (need {max(3, need)}); raise min_class_size"
+            f"into train/validation/test (need {max(3, need)}); raise --min-class-size to "
+            f"{max(3, need)} to drop it, or add --merge-small"
         )
     classes = sorted(counts.index)
     index = {c: i for i, c in enumerate(classes)}
@@ -196,6 +213,20 @@ def summarize(split: Split, cleaning: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _check_columns(frame: pd.DataFrame, text_cols: list[str], label_col: str, source: str):
+    """Refuse an input with no rows, an empty label column, or texts without a single word."""
+    cols = ", ".join(map(repr, text_cols))
+    if frame.empty:
+        raise DataError(f"{source}: no rows (only a header?)")
+    if (frame["label"] == "").all():
+        raise DataError(f"{source}: label column {label_col!r} is empty in every row")
+    if not frame["text"].str.contains(r"[^\W\d_]", regex=True).any():
+        raise DataError(
+            f"{source}: text column {cols} holds no words, only numbers, punctuation or "
+            "nothing; is it the right --text-col?"
+        )
+
+
 def load_split(
     path: str | Path | None = None,
     text_cols: Sequence[str] = ("text",),
@@ -217,6 +248,7 @@ def load_split(
     if not text_cols:
         raise DataError(f"{source}: at least one text column is needed")
     frame = select_columns(frame, text_cols, label_col, source)
+    _check_columns(frame, text_cols, label_col, source)
     cleaned, cleaning = clean_postings(frame, min_class_size, small_classes, source)
     split = split_postings(cleaned, fractions, seed, source)
     split.summary = {

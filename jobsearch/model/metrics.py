@@ -33,6 +33,18 @@ def objective_value(objective: str, metrics: Mapping[str, float]) -> float:
     return metrics["loss"] if objective == "loss" else -metrics[objective]
 
 
+def score(objective: str, loss: float) -> float:
+    """The objective as people read it: validation accuracy or macro-F1 (higher is better),
+    or validation loss (lower is better); ``loss`` is the minimised value."""
+    return loss if objective == "loss" else -loss
+
+
+def score_label(objective: str) -> str:
+    """``val accuracy (higher is better)`` style axis and column label."""
+    better = "lower" if objective == "loss" else "higher"
+    return f"val {objective.replace('_', '-')} ({better} is better)"
+
+
 def full_probs(probs: np.ndarray, seen: np.ndarray, n_classes: int) -> np.ndarray:
     """Probabilities over all classes from a model that saw only ``seen`` (others get 0)."""
     full = np.zeros((len(probs), n_classes), dtype=np.float32)

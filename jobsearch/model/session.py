@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 _FROZEN = False
+
+
+def quiet_tensorflow() -> None:
+    """TensorFlow's Python warnings (e.g. retracing notices when models are rebuilt) hidden."""
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
 def freeze_imports() -> None:
@@ -18,6 +24,8 @@ def freeze_imports() -> None:
     global _FROZEN
     if not _FROZEN:
         import keras  # noqa: F401  (imported here so its objects are frozen too)
+
+        quiet_tensorflow()
 
         gc.collect()
         gc.freeze()

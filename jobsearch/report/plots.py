@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..model.metrics import score_label
+
 
 def _pyplot():
     import matplotlib
@@ -24,58 +26,96 @@ def _save(plt, fig, path: Path, dpi: int) -> Path:
     return path
 
 
-def best_so_far(table: pd.DataFrame, path: Path, objective: str) -> Path:
-    """Each trial's objective and the running best, by trial number."""
+def _finished(table: pd.DataFrame) -> pd.DataFrame:
+    """Trials with a score (finished or pruned, not failed)."""
+    return table[table["status"].isin(["ok", "pruned"]) & table["score"].notna()]
+
+
+def _best_row(done: pd.DataFrame, objective: str) -> pd.Series:
+    return done.loc[done["score"].idxmin() if objective == "loss" else done["score"].idxmax()]
+
+
+def best_so_far(table: pd.DataFrame, path: Path, objective: str) -> Path | None:
+    """Each trial's score and the running best, by trial number; the best trial marked."""
+    done = _finished(table)
+    if done.empty:
+        return None
     plt = _pyplot()
-    ok = table[table["status"] == "ok"]
     fig, ax = plt.subplots(figsize=(7, 4))
-    ax.scatter(ok["trial"], ok["objective"], s=14, alpha=0.6, label="trial")
-    pruned = ok[ok["pruned"]]
-    ax.scatter(pruned["trial"], pruned["objective"], s=14, marker="x", label="pruned")
-    ax.step(ok["trial"], ok["objective"].cummin(), where="post", color="C3", label="best so far")
+    kept = done[~done["pruned"]]
+    pruned = done[done["pruned"]]
+    ax.scatter(kept["trial"], kept["score"], s=14, alpha=0.6, label="trial")
+    ax.scatter(pruned["trial"], pruned["score"], s=14, marker="x", label="pruned")
+    running = done["score"].cummin() if objective == "loss" else done["score"].cummax()
+    ax.step(done["trial"], running, where="post", color="C3", label="best so far")
+    best = _best_row(done, objective)
+    ax.scatter([best["trial"]], [best["score"]], s=90, marker="*", color="C3", zorder=3)
+    ax.annotate(
+        f"best: trial {best['trial']}",
+        (best["trial"], best["score"]),
+        fontsize=8,
+        xytext=(6, 6),
+        textcoords="offset points",
+    )
     ax.set_xlabel("trial")
-    ax.set_ylabel(f"objective ({objective}; lower is better)")
+    ax.set_ylabel(score_label(objective))
     ax.legend()
     ax.grid(alpha=0.3)
     return _save(plt, fig, path, 110)
 
 
-def param_effects(table: pd.DataFrame, params: list[str], path: Path) -> Path | None:
-    """Objective against each searched parameter (scatter for numbers, strip for categories)."""
-    ok = table[table["status"] == "ok"]
-    params = [p for p in params if p in ok and ok[p].nunique() > 1]
-    if ok.empty or not params:
+def param_effects(table: pd.DataFrame, params: list[str], path: Path, objective: str):
+    """Score against each searched parameter (scatter for numbers, strip for categories, where
+    an unset value is its own category "none"); the best trial is a red star in every panel."""
+    done = _finished(table)
+    params = [p for p in params if p in done and done[p].astype(str).nunique() > 1]
+    if done.empty or not params:
         return None
     plt = _pyplot()
+    best = _best_row(done, objective)
     cols = min(3, len(params))
     rows = int(np.ceil(len(params) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
     for ax, name in zip(axes.ravel(), params):
-        values = ok[name]
-        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            ax.scatter(values, ok["objective"], s=12, alpha=0.7)
+        values = done[name]
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        if numeric and values.notna().all():
+            x, best_x = values.astype(float), float(best[name])
             if values.min() > 0 and (name == "learning_rate" or values.max() / values.min() > 100):
                 ax.set_xscale("log")
         else:
-            cats = sorted(values.astype(str).unique())
-            pos = values.astype(str).map({c: i for i, c in enumerate(cats)})
-            jitter = np.random.default_rng(0).uniform(-0.15, 0.15, len(pos))
-            ax.scatter(pos + jitter, ok["objective"], s=12, alpha=0.7)
+            labels = values.map(lambda v: "none" if pd.isna(v) else str(v))
+            cats = sorted(labels.unique(), key=lambda c: (c != "none", _number_or_text(c)))
+            index = {c: i for i, c in enumerate(cats)}
+            jitter = np.random.default_rng(0).uniform(-0.15, 0.15, len(labels))
+            x = labels.map(index).to_numpy() + jitter
+            best_x = x[done.index.get_loc(best.name)]
             ax.set_xticks(range(len(cats)), cats, rotation=30, fontsize=7)
+        ax.scatter(x, done["score"], s=12, alpha=0.7)
+        ax.scatter([best_x], [best["score"]], s=80, marker="*", color="C3", zorder=3)
         ax.set_title(name, fontsize=9)
         ax.grid(alpha=0.3)
     for ax in axes.ravel()[len(params) :]:
         ax.axis("off")
-    fig.supylabel("objective (lower is better)")
+    fig.supylabel(score_label(objective))
+    fig.suptitle(f"best trial {best['trial']} marked with a star", fontsize=9)
     return _save(plt, fig, path, 100)
+
+
+def _number_or_text(label: str) -> tuple[float, str]:
+    """Sort key: categories that are numbers in numeric order, then the rest by name."""
+    try:
+        return float(label), ""
+    except ValueError:
+        return float("inf"), label
 
 
 def importance(table: pd.DataFrame, params: list[str], path: Path) -> Path | None:
     """Random-forest importance of each searched parameter for the objective."""
     from sklearn.ensemble import RandomForestRegressor
 
-    ok = table[table["status"] == "ok"]
-    params = [p for p in params if p in ok and ok[p].nunique() > 1]
+    ok = _finished(table)
+    params = [p for p in params if p in ok and ok[p].astype(str).nunique() > 1]
     if len(ok) < 5 or not params:
         return None
     x = pd.DataFrame(
@@ -86,17 +126,19 @@ def importance(table: pd.DataFrame, params: list[str], path: Path) -> Path | Non
             for p in params
         }
     ).fillna(-1)
-    forest = RandomForestRegressor(n_estimators=200, random_state=0).fit(x, ok["objective"])
+    forest = RandomForestRegressor(n_estimators=200, random_state=0).fit(x, ok["score"])
     order = np.argsort(forest.feature_importances_)
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 0.35 * len(params) + 1.2))
     ax.barh(np.array(params)[order], forest.feature_importances_[order])
-    ax.set_xlabel("importance for the objective (random forest)")
+    ax.set_xlabel("importance for the validation score (random forest)")
     return _save(plt, fig, path, 110)
 
 
-def confusion(y_true: np.ndarray, y_pred: np.ndarray, classes: list[str], path: Path) -> Path:
-    """Row-normalised confusion matrix on the test split."""
+def confusion(
+    y_true: np.ndarray, y_pred: np.ndarray, classes: list[str], path: Path, title: str
+) -> Path:
+    """Row-normalised confusion matrix on the test split, titled (e.g. with the trial)."""
     from sklearn.metrics import confusion_matrix
 
     matrix = confusion_matrix(y_true, y_pred, labels=range(len(classes)), normalize="true")
@@ -108,5 +150,6 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, classes: list[str], path: 
     ax.set_yticks(range(len(classes)), classes, fontsize=6)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
+    ax.set_title(title, fontsize=10)
     fig.colorbar(image, ax=ax, fraction=0.04)
     return _save(plt, fig, path, 110)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..model.metrics import score
 from ..params import flatten_params
 
 if TYPE_CHECKING:
@@ -17,32 +18,38 @@ if TYPE_CHECKING:
 
 
 def trial_line(tid: int, total: int, result: TrialResult, improved: bool) -> str:
-    """``trial  3/20  objective -0.7521  val_acc 0.752  9.8s  best`` style line."""
+    """``trial  3/20  val_acc 0.752  val_f1 0.701  epochs  6    9.8s  *best*`` style line."""
     width = len(str(total))
     head = f"trial {tid + 1:>{width}}/{total}"
     seconds = f"{result.total_seconds:6.1f}s"
     if not result.ok:
         return f"{head}  FAILED  {seconds}  {result.error or ''}"
-    flags = " pruned" if result.pruned else ""
+    flags = "  pruned" if result.pruned else ""
     flags += "  *best*" if improved else ""
+    loss = f"val_loss {result.val_loss:.3f}  " if result.objective == "loss" else ""
     return (
-        f"{head}  objective {result.loss:+.4f}  val_acc {result.val_accuracy:.3f}  "
-        f"val_f1 {result.val_macro_f1:.3f}  epochs {result.epochs:>2}  {seconds}{flags}"
+        f"{head}  {loss}val_acc {result.val_accuracy:.3f}  val_f1 {result.val_macro_f1:.3f}  "
+        f"epochs {result.epochs:>2}  {seconds}{flags}"
     )
 
 
-def trials_table(records: Sequence[TrialRecord]) -> pd.DataFrame:
-    """One row per finished trial with its figures and flattened params."""
+def trials_table(records: Sequence[TrialRecord], objective: str) -> pd.DataFrame:
+    """One row per finished trial with its figures and flattened params.
+
+    ``status`` is ok, pruned or fail; ``score`` is the objective as people read it (validation
+    accuracy, macro-F1 or loss); whole-number columns stay whole numbers."""
     rows = []
     for record in records:
         r = record.result
+        pruned = bool(r.get("pruned", False))
+        loss = r.get("loss") if r.get("status") == "ok" else None
         rows.append(
             {
                 "trial": record.tid + 1,
                 "run_id": r.get("run_id"),
-                "status": r.get("status"),
-                "pruned": bool(r.get("pruned", False)),
-                "objective": r.get("loss"),
+                "status": "pruned" if pruned and r.get("status") == "ok" else r.get("status"),
+                "pruned": pruned,
+                "score": None if loss is None else score(objective, loss),
                 "val_accuracy": r.get("val_accuracy"),
                 "val_macro_f1": r.get("val_macro_f1"),
                 "test_accuracy": r.get("test_accuracy"),
@@ -53,7 +60,12 @@ def trials_table(records: Sequence[TrialRecord]) -> pd.DataFrame:
                 **flatten_params(record.params),
             }
         )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    for column in table.columns:
+        values = [v for v in table[column] if not pd.isna(v)]
+        if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            table[column] = table[column].astype("Int64")
+    return table
 
 
 def searched_columns(space) -> list[str]:
@@ -101,5 +113,6 @@ def format_summary(s: dict[str, Any]) -> str:
         "",
         f"experiment: {s['experiment']}  (parent run {s['parent_run_id']})",
         f"open the MLflow UI: {s['ui_command']}",
+        f"the trials, side by side: {s['runs_url']}",
     ]
     return "\n".join(lines)

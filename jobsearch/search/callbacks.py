@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..model.metrics import score
 from ..report.summary import trial_line, trials_table
 from ..trial import TrialResult
 from ..util import atomic_write
@@ -73,11 +74,12 @@ class Checkpoint(Callback):
 class Tracking(Callback):
     """Best-so-far metrics and tags on the parent run; the trials table every few trials."""
 
-    def __init__(self, search_run, workdir: Path) -> None:
+    def __init__(self, search_run, workdir: Path, objective: str, searched: list[str]) -> None:
         self.run, self.workdir = search_run, workdir
+        self.objective, self.searched = objective, searched
 
     def log_table(self, records: list[TrialRecord]):
-        table = trials_table(records)
+        table = trials_table(records, self.objective)
         path = self.workdir / "trials.csv"
         table.to_csv(path, index=False)
         self.run.log_file(path)
@@ -88,7 +90,7 @@ class Tracking(Callback):
         if n_done % TABLE_EVERY == 0:
             self.log_table(loop.state.trials)
         if loop.state.best is not None:
-            self.run.log_best(loop.state.best, n_done)
+            self.run.log_best(loop.state.best, n_done, self.objective, self.searched)
 
     def on_interrupt(self, loop: SearchLoop) -> None:
         self.run.kill()
@@ -97,10 +99,12 @@ class Tracking(Callback):
 class Progress(Callback):
     """A progress bar on stderr and one line per trial on stdout."""
 
-    def __init__(self, algo: str, total: int, done: int, enabled: bool = True) -> None:
+    def __init__(
+        self, algo: str, total: int, done: int, objective: str, enabled: bool = True
+    ) -> None:
         from tqdm import tqdm
 
-        self.total = total
+        self.total, self.objective = total, objective
         self.bar = tqdm(
             total=total,
             initial=min(done, total),
@@ -115,7 +119,8 @@ class Progress(Callback):
         self.bar.write(trial_line(record.tid, self.total, result, improved), file=sys.stdout)
         self.bar.update(1)
         if loop.state.best:
-            self.bar.set_postfix(best=f"{loop.state.best['loss']:.4f}")
+            best = score(self.objective, loop.state.best["loss"])
+            self.bar.set_postfix({f"best val {self.objective}": f"{best:.4f}"})
 
     def close(self) -> None:
         self.bar.close()

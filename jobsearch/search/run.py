@@ -7,6 +7,7 @@ rerunning only the trial that was in flight.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 
 from ..data import Dataset
 from ..model.metrics import OBJECTIVES
-from ..report.summary import COLUMNS
+from ..report.summary import COLUMNS, searched_columns
 from ..trial import TrialResult, run_experiment
 from .callbacks import Checkpoint, Progress, Tracking, kept_trials, trial_probs, trial_weights
 from .loop import SearchLoop
@@ -199,19 +200,18 @@ def _register(cfg, data, state, run, uri: str, ensemble: dict | None, workdir: P
 def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) -> dict:
     """Trials table, plots, baseline, best model: logged to the parent run; the summary."""
     from ..report import plots
-    from ..report.summary import searched_columns
-    from ..tracking.mlflow import ui_command
+    from ..tracking.mlflow import runs_url, ui_command
 
     workdir = path.parent
     table = tracking.log_table(state.trials)
     searched = searched_columns(cfg.space)
-    figures = [
-        plots.best_so_far(table, workdir / "best_so_far.png", cfg.objective)
-        if len(table)
-        else None,
-        plots.param_effects(table, searched, workdir / "objective_vs_params.png"),
-        plots.importance(table, searched, workdir / "param_importance.png"),
-    ]
+    figures = []
+    if len(table):
+        figures += [
+            plots.best_so_far(table, workdir / "best_so_far.png", cfg.objective),
+            plots.param_effects(table, searched, workdir / "score_vs_params.png", cfg.objective),
+            plots.importance(table, searched, workdir / "param_importance.png"),
+        ]
     best = state.best
     if best is not None and best.get("test_predictions") is not None:
         figures.append(
@@ -220,23 +220,24 @@ def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) 
                 best["test_predictions"],
                 data.classes,
                 workdir / "confusion_matrix.png",
+                f"best trial {best['tid'] + 1}: test split, row-normalised",
             )
         )
     for fig in figures:
         if fig is not None:
             run.log_file(fig, "plots")
     counts = table["status"].value_counts() if len(table) else {}
-    pruned = int(table["pruned"].sum()) if len(table) else 0
     summary: dict[str, Any] = {
         "experiment": cfg.experiment,
         "parent_run_id": state.parent_run_id,
         "stop_reason": reason,
-        "trials_ok": int(counts.get("ok", 0)) - pruned,
-        "trials_pruned": pruned,
+        "trials_ok": int(counts.get("ok", 0)),
+        "trials_pruned": int(counts.get("pruned", 0)),
         "trials_failed": int(counts.get("fail", 0)),
         "wall_seconds": state.wall_seconds,
         "tracking_uri": uri,
         "ui_command": ui_command(uri),
+        "runs_url": runs_url(uri, run.experiment_id),
         "best": best and {k: v for k, v in best.items() if k != "test_predictions"},
         "baselines": _baselines(run, data, uri, cfg.experiment),
         "model_version": None,
@@ -275,8 +276,8 @@ def execute(cfg: SearchConfig, data: Dataset) -> dict[str, Any]:
     state, run = _open(cfg, data, client, path)
     checkpoint = Checkpoint(path)
     checkpoint.prune_files(state.trials)
-    tracking = Tracking(run, path.parent)
-    progress = Progress(cfg.algo, cfg.trials, len(state.trials), cfg.show_progress)
+    tracking = Tracking(run, path.parent, cfg.objective, searched_columns(cfg.space))
+    progress = Progress(cfg.algo, cfg.trials, len(state.trials), cfg.objective, cfg.show_progress)
     loop = SearchLoop(
         make_sampler(cfg.algo, cfg.space, cfg.seed, **cfg.sampler_options),
         InProcessEvaluator(cfg, data, run, uri, path.parent),
@@ -298,4 +299,9 @@ def execute(cfg: SearchConfig, data: Dataset) -> dict[str, Any]:
     finally:
         progress.close()
         signal.signal(signal.SIGTERM, previous)
-    return _finish(cfg, data, state, run, tracking, path, uri, reason)
+    try:
+        return _finish(cfg, data, state, run, tracking, path, uri, reason)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            run.kill()
+        raise

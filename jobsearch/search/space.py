@@ -266,6 +266,8 @@ def load_space(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
         ) from None
     if not isinstance(doc, Mapping):
         raise SpaceError(f"{path}: the top level must be a mapping of parameter names")
+    if not doc:
+        raise SpaceError(f"{path}: the space is empty; name at least one parameter")
     doc = dict(doc)
     seeds = doc.pop("seed_points", []) or []
     raw, expr = compile_space(doc, str(path), overrides)
@@ -276,6 +278,7 @@ def load_space(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
         unknown = sorted(set(point) - set(PARAMS))
         if unknown:
             raise SpaceError(f"{path}: seed_points/{i}/{unknown[0]}: unknown parameter")
+        encode_point(raw, point, f"{path}: seed_points/{i}")
         points.append(dict(point))
     return SearchSpace(path=path, text=text, raw=raw, expr=expr, seed_points=points)
 

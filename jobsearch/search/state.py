@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..util import atomic_write, to_native
+from ..util import atomic_write, safe_name, to_native
 
 STATE_FILE = "state.json"
 FORMAT = 1
@@ -45,8 +45,7 @@ class SearchState:
 
 def state_path(state_dir: Path, experiment: str) -> Path:
     """Where the search of ``experiment`` is saved."""
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in experiment)
-    return Path(state_dir) / safe / STATE_FILE
+    return Path(state_dir) / safe_name(experiment) / STATE_FILE
 
 
 def save_state(path: Path, state: SearchState) -> None:

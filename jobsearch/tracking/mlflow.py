@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..model.metrics import score
 from ..params import flatten_params
+from ..util import first_line, safe_name
 
 if TYPE_CHECKING:
     from ..data import Dataset
@@ -25,6 +27,10 @@ STATUS = "jobsearch.status"
 PARENT = "mlflow.parentRunId"
 FINGERPRINT = "data.fingerprint"
 BASELINE_MODEL = "baseline.model"
+# The MLflow UI opens a "model training" experiment on its runs table, not the GenAI overview.
+EXPERIMENT_KIND = "mlflow.experimentKind"
+MODEL_TRAINING = "custom_model_development"
+LOCAL_UI = "http://127.0.0.1:5000"
 
 
 def sqlite_path(uri: str) -> Path | None:
@@ -46,9 +52,68 @@ def resolve_tracking_uri(uri: str | None = None) -> str:
     return uri or default_tracking_uri()
 
 
+# A server that stops answering is retried for about a minute (5 tries, backoff 2-32 s, 30 s per
+# request), then the search stops with one line; the user's own MLFLOW_HTTP_* settings win.
+HTTP_RETRY_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "5",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "2",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+}
+LOCAL_SCHEMES = ("", "file", "sqlite")
+DATABASE_SCHEMES = ("postgresql", "mysql", "mssql")
+
+
+class TrackingError(RuntimeError):
+    """The tracking store cannot be used (one line for the user)."""
+
+
+def check_tracking_uri(uri: str, timeout: float = 5.0) -> None:
+    """Fail in one line, within seconds and before anything is written, when ``uri`` has a
+    scheme MLflow cannot use or names a server or database that does not answer."""
+    from urllib.error import HTTPError, URLError
+    from urllib.parse import urlparse
+    from urllib.request import urlopen
+
+    scheme = urlparse(uri).scheme.lower()
+    if scheme in LOCAL_SCHEMES:
+        return
+    if scheme in ("http", "https"):
+        try:
+            with urlopen(uri.rstrip("/") + "/health", timeout=timeout):
+                pass
+        except HTTPError as exc:
+            if exc.code not in (401, 403):
+                raise TrackingError(f"tracking server {uri} answered HTTP {exc.code}") from None
+        except (URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise TrackingError(
+                f"tracking server {uri} does not answer ({reason}); start it or pass another "
+                "--tracking-uri"
+            ) from None
+    elif scheme.split("+")[0] not in DATABASE_SCHEMES and scheme != "databricks":
+        raise TrackingError(
+            f"tracking URI {uri!r}: unknown scheme {scheme + '://'!r}; use http(s)://HOST:PORT, "
+            "sqlite:///PATH or postgresql://USER@HOST/DB"
+        )
+    try:
+        get_client(uri).search_experiments(max_results=1)
+    except Exception as exc:  # any failure to talk to the store is the user's to fix
+        raise TrackingError(f"tracking URI {uri}: {first_line(exc)}") from None
+
+
+def tracking_failure(exc: BaseException) -> bool:
+    """True when ``exc`` comes from talking to the tracking store (after MLflow's retries)."""
+    from mlflow.exceptions import MlflowException
+    from requests.exceptions import RequestException
+
+    return isinstance(exc, (MlflowException, RequestException, ConnectionError))
+
+
 def quiet_logs() -> None:
     """Silence MLflow's and alembic's INFO chatter and download progress bars."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    for name, value in HTTP_RETRY_DEFAULTS.items():
+        os.environ.setdefault(name, value)
     for name in ("mlflow", "alembic", "alembic.runtime.migration"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
@@ -71,10 +136,14 @@ def experiment_id(client, name: str) -> str:
     if found is not None:
         if found.lifecycle_stage == "deleted":
             client.restore_experiment(found.experiment_id)
+        if EXPERIMENT_KIND not in found.tags:
+            client.set_experiment_tag(found.experiment_id, EXPERIMENT_KIND, MODEL_TRAINING)
         return found.experiment_id
     db = sqlite_path(client.tracking_uri)
-    location = (db.parent / "artifacts").resolve().as_uri() + f"/{name}" if db else None
-    return client.create_experiment(name, artifact_location=location)
+    location = (db.parent / "artifacts" / safe_name(name)).resolve().as_uri() if db else None
+    return client.create_experiment(
+        name, artifact_location=location, tags={EXPERIMENT_KIND: MODEL_TRAINING}
+    )
 
 
 def ui_command(uri: str) -> str:
@@ -87,6 +156,12 @@ def ui_command(uri: str) -> str:
     except ValueError:
         shown = db
     return f"mlflow ui --backend-store-uri sqlite:///{shown}"
+
+
+def runs_url(uri: str, experiment_id: str) -> str:
+    """The UI page with the experiment's runs table (the local UI for a local store)."""
+    base = uri.rstrip("/") if uri.startswith(("http://", "https://")) else LOCAL_UI
+    return f"{base}/#/experiments/{experiment_id}/runs"
 
 
 def _stringify(value: Any) -> str:
@@ -259,10 +334,14 @@ class SearchRun:
                 self.client.set_tag(run.info.run_id, STATUS, "killed")
                 self.client.set_terminated(run.info.run_id, "KILLED")
 
+    @property
+    def experiment_id(self) -> str:
+        return self.client.get_run(self.run_id).info.experiment_id
+
     def children(self) -> list:
         """The trial runs nested under this search, oldest first."""
         return self.client.search_runs(
-            [self.client.get_run(self.run_id).info.experiment_id],
+            [self.experiment_id],
             filter_string=f"tags.{PARENT} = '{self.run_id}'",
             order_by=["attributes.start_time ASC"],
         )
@@ -277,11 +356,21 @@ class SearchRun:
             client=self.client,
         )
 
-    def log_best(self, best: Mapping[str, Any], n_done: int) -> None:
-        """Best-so-far metrics (stepped by trials done) and the best params as tags."""
+    def log_best(
+        self, best: Mapping[str, Any], n_done: int, objective: str, searched: list[str]
+    ) -> None:
+        """Best-so-far metrics (stepped by trials done; ``best_score`` is the validation
+        objective as people read it) and the best trial's searched params as tags."""
+        flat = flatten_params(best["params"])
+        dense = "n_dense_layers" in searched
+        shown = {
+            k: v
+            for k, v in flat.items()
+            if k in searched or (dense and k.startswith("dense_layers.") and v is not None)
+        }
         self.run.log(
             metrics={
-                "best_objective": best["loss"],
+                "best_score": score(objective, best["loss"]),
                 "best_val_accuracy": best["val_accuracy"],
                 "best_val_macro_f1": best["val_macro_f1"],
                 "best_test_accuracy": best["test_accuracy"],
@@ -291,7 +380,7 @@ class SearchRun:
             tags={
                 "best.trial": best["tid"] + 1,
                 "best.run_id": best["run_id"],
-                **{f"best.{k}": v for k, v in flatten_params(best["params"]).items()},
+                **{f"best.{k}": v for k, v in shown.items()},
             },
             step=n_done,
         )

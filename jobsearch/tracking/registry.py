@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import tempfile
@@ -17,6 +19,19 @@ from .mlflow import FINGERPRINT
 
 CHAMPION = "champion"
 _SERVED_NEEDS = [n for n in STACK if n != "hyperopt"]
+
+
+class RegistryError(ValueError):
+    """A registered-model name MLflow would refuse (one line for the user)."""
+
+
+def check_model_name(name: str) -> None:
+    """MLflow's rule for registered-model names, checked before any training."""
+    if not name.strip() or any(c in name for c in "/:"):
+        raise RegistryError(
+            f"model name {name!r} is invalid: it must be non-empty and contain neither '/' "
+            "nor ':' (pass --model-name)"
+        )
 
 
 def _requirements() -> list[str]:
@@ -100,16 +115,17 @@ def register(
     import mlflow
 
     current = _champion_objective(client, name, objective, data)
-    version = mlflow.register_model(
-        model_uri,
-        name,
-        tags={
-            **{k: str(v) for k, v in tags.items()},
-            "objective": objective,
-            "val_objective": repr(value),
-            FINGERPRINT: data.fingerprint,
-        },
-    )
+    with contextlib.redirect_stderr(io.StringIO()):  # MLflow prints what our line says
+        version = mlflow.register_model(
+            model_uri,
+            name,
+            tags={
+                **{k: str(v) for k, v in tags.items()},
+                "objective": objective,
+                "val_objective": repr(value),
+                FINGERPRINT: data.fingerprint,
+            },
+        )
     promoted = current is None or value < current
     if promoted:
         client.set_registered_model_alias(name, CHAMPION, version.version)
@@ -145,10 +161,17 @@ def load_model(uri: str, tracking_uri: str | None = None):
     from mlflow.exceptions import MlflowException
 
     from ..util import first_line
-    from .mlflow import quiet_logs, resolve_tracking_uri
+    from .mlflow import quiet_logs, resolve_tracking_uri, sqlite_path
 
     quiet_logs()
-    mlflow.set_tracking_uri(resolve_tracking_uri(tracking_uri))
+    tracking_uri = resolve_tracking_uri(tracking_uri)
+    db = sqlite_path(tracking_uri)
+    if db is not None and not db.is_file():
+        raise ModelLoadError(
+            f"cannot load model {uri!r}: no MLflow store at {db} (run a search in this folder "
+            "first, or pass --tracking-uri)"
+        )
+    mlflow.set_tracking_uri(tracking_uri)
     try:
         return mlflow.pyfunc.load_model(uri)
     except (MlflowException, OSError) as exc:

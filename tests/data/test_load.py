@@ -93,12 +93,15 @@ def _write(tmp_path, name, content: bytes):
             {},
             "missing column 'text'; columns present: title, sector",
         ),
-        ("empty.csv", b"text,industry\n,\n ,x\n", {}, "no usable rows"),
+        ("empty.csv", b"text,industry\n,\n ,x\n", {}, "holds no words"),
+        ("header.csv", b"text,industry\n", {}, "no rows (only a header?)"),
+        ("nolabel.csv", b"text,industry\nabc,\ndef,\n", {}, "label column 'industry' is empty"),
+        ("numbers.csv", b"text,industry\n12,a\n345,b\n", {}, "holds no words"),
         (
             "one.csv",
             b"text,industry\n" + b"".join(b"t%d,x\n" % i for i in range(20)),
             {},
-            "1 class left",
+            "1 class(es) left after cleaning",
         ),
         (
             "small.csv",

@@ -8,10 +8,13 @@ import subprocess
 import sys
 import time
 
+import pandas as pd
 import pytest
-from conftest import ROOT, cli_env, run_cli, search_args
+from conftest import ROOT, SMOKE, cli_env, run_cli, search_args
 from mlflow import MlflowClient
 
+from jobsearch.report.summary import searched_columns
+from jobsearch.search.space import load_space
 from jobsearch.search.state import load_state
 
 
@@ -69,16 +72,35 @@ def test_search_end_to_end(algo, tiny_csv, tmp_path):
     children = _children(client, state.parent_run_id)
     assert [c.info.run_name for c in children] == [f"trial-00{i}" for i in range(1, 6)]
     assert len({frozenset(c.data.params) for c in children}) == 1  # same keys: compare view
-    assert parent.data.metrics["best_objective"] == min(
-        c.data.metrics["objective"] for c in children
+    # the headline figure reads as accuracy, not as a negative loss
+    assert parent.data.metrics["best_score"] == max(
+        c.data.metrics["val_accuracy"] for c in children
     )
+    best_tags = {k for k in parent.data.tags if k.startswith("best.")}
+    searched = {f"best.{name}" for name in searched_columns(load_space(SMOKE))}
+    assert searched <= best_tags and len(best_tags) < 20  # the searched params, not all 41
+    assert all(
+        t in searched or t.startswith("best.dense_layers.")
+        for t in best_tags - {"best.trial", "best.run_id"}
+    )
+    # the UI opens the experiment on its runs table; the summary's last line links there
+    experiment = client.get_experiment(parent.info.experiment_id)
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    assert (
+        done.stdout.strip()
+        .splitlines()[-1]
+        .endswith(f"http://127.0.0.1:5000/#/experiments/{experiment.experiment_id}/runs")
+    )
+    table = pd.read_csv(client.download_artifacts(parent.info.run_id, "trials.csv", tmp_path))
+    assert (table["score"] == table["val_accuracy"]).all() and (table["score"] > 0).all()
+    assert table["epochs"].dtype == "int64" and set(table["status"]) <= {"ok", "pruned"}
     files = {a.path for a in client.list_artifacts(parent.info.run_id)}
     assert {"trials.csv", "plots", "search_space", "best_params.json"} <= files
     assert [a.path for a in client.list_artifacts(parent.info.run_id, "search_space")] == [
         "search_space/smoke.yaml"
     ]
     plots = {a.path for a in client.list_artifacts(parent.info.run_id, "plots")}
-    expected = {"best_so_far", "confusion_matrix", "objective_vs_params", "param_importance"}
+    expected = {"best_so_far", "confusion_matrix", "score_vs_params", "param_importance"}
     assert {f"plots/{name}.png" for name in expected} <= plots
     # a second run of the same command has nothing left to do
     again = run_cli(f"jobsearch.{algo}", *args, cwd=tmp_path)
