@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from .data import Dataset, prepare_dataset
 from .model.metrics import OBJECTIVES, objective_value
 from .params import ParamError, resolve_params
-from .util import first_line
+from .util import fault_point, first_line
 
 DEFAULT_EXPERIMENT = "jobsearch"
 SPLITS = ("train", "val", "test")
@@ -150,6 +150,7 @@ def _train_and_evaluate(
                 t = time.perf_counter()
                 recorder.log_epoch(step, metrics)
                 result.epoch_logging_seconds += time.perf_counter() - t
+            fault_point("epoch")
 
         prune = pruner.should_prune if pruner is not None else None
         inputs = {part: data.inputs(part, params) for part in SPLITS}

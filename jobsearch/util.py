@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import signal
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -59,3 +61,25 @@ def to_native(value: Any) -> Any:
     if isinstance(value, np.floating):
         return float(value)
     return value
+
+
+FAULT_ENV = "JOBSEARCH_FAULT"
+_reached: Counter[str] = Counter()
+
+
+def fault_point(name: str) -> None:
+    """A named place where crash tests stop the process, deterministically.
+
+    With ``JOBSEARCH_FAULT=NAME[:N[:SIGNAL]]`` the process sends itself SIGNAL (default KILL;
+    TERM or INT for a polite stop) the Nth time (default 1) it reaches ``NAME``. Without the
+    variable this does nothing. Names: prepare, epoch, trial-logging, checkpoint, register.
+    """
+    spec = os.environ.get(FAULT_ENV)
+    if not spec or spec.split(":")[0] != name:
+        return
+    parts = spec.split(":")
+    nth = int(parts[1]) if len(parts) > 1 else 1
+    sig = parts[2] if len(parts) > 2 else "KILL"
+    _reached[name] += 1
+    if _reached[name] == nth:
+        os.kill(os.getpid(), getattr(signal, f"SIG{sig}"))

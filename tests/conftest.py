@@ -53,9 +53,11 @@ def cli_env(**extra: str) -> dict[str, str]:
     return {**env, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1", **extra}
 
 
-def run_cli(module: str, *args: str, cwd: Path, timeout: float = 600, **kw):
-    """Run ``python -m module args`` as a user would."""
-    env = cli_env()
+def run_cli(
+    module: str, *args: str, cwd: Path, timeout: float = 600, env: dict | None = None, **kw
+):
+    """Run ``python -m module args`` as a user would (``env``: extra variables)."""
+    env = cli_env(**(env or {}))
     return subprocess.run(
         [sys.executable, "-m", module, *args],
         cwd=cwd,
@@ -72,6 +74,13 @@ DATA_ARGS = ["--text-col", "title", "--text-col", "description"]
 
 def search_args(tiny_csv: Path, *extra: str) -> list[str]:
     return ["--data", str(tiny_csv), *DATA_ARGS, "--space", str(SMOKE), *extra]
+
+
+def missing_service(reason: str):
+    """Skip a test whose service (PostgreSQL, Java) is missing; in CI (``CI=true``) fail."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI needs this service: {reason}")
+    pytest.skip(reason)
 
 
 def free_port() -> int:

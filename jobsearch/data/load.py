@@ -61,6 +61,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
         )
     if not path.is_file():
         raise DataError(f"{path}: no such file")
+    if fmt != "parquet" and path.suffix.lower() not in COMPRESSIONS:
+        with path.open("rb") as fh:
+            if b"\0" in fh.read(8192):
+                raise DataError(f"{path}: binary content, not {fmt} text; is it the right file?")
     try:
         if fmt == "parquet":
             return pd.read_parquet(path)
@@ -139,6 +143,11 @@ def clean_postings(
     return frame, summary
 
 
+def _short(value: str, limit: int = 40) -> str:
+    """A class name quoted for a message, cut to ``limit`` characters."""
+    return repr(value if len(value) <= limit else value[:limit] + "...")
+
+
 def _too_few_classes(n_classes: int, summary: dict[str, Any], min_class_size: int) -> str:
     """Why cleaning left fewer than two classes, and the flag that helps."""
     removed = summary["removed"]
@@ -148,7 +157,7 @@ def _too_few_classes(n_classes: int, summary: dict[str, Any], min_class_size: in
     ]
     dropped = summary["dropped_classes"]
     if dropped:
-        shown = ", ".join(map(repr, dropped[:5])) + (" ..." if len(dropped) > 5 else "")
+        shown = ", ".join(map(_short, dropped[:5])) + (" ..." if len(dropped) > 5 else "")
         why.append(
             f"{removed['small_class']} rows in {len(dropped)} classes smaller than "
             f"--min-class-size {min_class_size} ({shown})"
@@ -175,8 +184,8 @@ def split_postings(
     need = int(np.ceil(1 / min(fractions)))
     if counts.min() < max(3, need):
         raise DataError(
-            f"{source}: class {counts.idxmin()!r} has {counts.min()} rows, too few to stratify "
-            f"into train/validation/test (need {max(3, need)}); raise --min-class-size to "
+            f"{source}: class {_short(counts.idxmin())} has {counts.min()} rows, too few to "
+            f"stratify into train/validation/test (need {max(3, need)}); raise --min-class-size to "
             f"{max(3, need)} to drop it, or add --merge-small"
         )
     classes = sorted(counts.index)

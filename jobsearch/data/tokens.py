@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..params import percentile_of
-from ..util import atomic_write
+from ..util import atomic_write, fault_point
 from .load import Split, load_split
 
 STANDARDIZE = "lower_and_strip_punctuation"
@@ -250,6 +250,7 @@ def prepare_dataset(
     """Load, clean, split and tokenize postings (the bundled demo set when ``path`` is None)."""
     start = time.perf_counter()
     split = load_split(path, text_cols, label_col, min_class_size, small_classes, seed=seed)
+    fault_point("prepare")
     data = vectorize(split, vocab_size, cache_dir)
     data.prep_seconds = time.perf_counter() - start
     return data

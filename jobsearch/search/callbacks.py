@@ -10,7 +10,7 @@ import numpy as np
 from ..model.metrics import score
 from ..report.summary import trial_line, trials_table
 from ..trial import TrialResult
-from ..util import atomic_write
+from ..util import atomic_write, fault_point
 from .loop import Callback, SearchLoop
 from .state import TrialRecord, save_state
 
@@ -58,6 +58,7 @@ class Checkpoint(Callback):
                     stale.unlink(missing_ok=True)
 
     def on_trial_end(self, loop, record, result, improved) -> None:
+        fault_point("checkpoint")  # the trial's weights are on disk, the state not yet
         if result.probabilities and record.tid in kept_trials(loop.state.trials):
             probs = result.probabilities
             atomic_write(

@@ -126,7 +126,7 @@ def _open(cfg: SearchConfig, data: Dataset, client, path: Path):
             f"{', '.join(changed)}; resume it unchanged or pass a new --experiment"
         )
     run = SearchRun(client, cfg.experiment, state.parent_run_id)
-    run.reopen()
+    run.reopen({r.result.get("run_id") for r in state.trials})
     return state, run
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..model.metrics import score
 from ..params import flatten_params
-from ..util import first_line, safe_name
+from ..util import fault_point, first_line, safe_name
 
 if TYPE_CHECKING:
     from ..data import Dataset
@@ -98,7 +98,13 @@ def check_tracking_uri(uri: str, timeout: float = 5.0) -> None:
     try:
         get_client(uri).search_experiments(max_results=1)
     except Exception as exc:  # any failure to talk to the store is the user's to fix
-        raise TrackingError(f"tracking URI {uri}: {first_line(exc)}") from None
+        text = first_line(exc)
+        if "401" in text or "403" in text:
+            raise TrackingError(
+                f"tracking server {uri} refused the request ({'401' if '401' in text else '403'}):"
+                " set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD to your account"
+            ) from None
+        raise TrackingError(f"tracking URI {uri}: {text}") from None
 
 
 def tracking_failure(exc: BaseException) -> bool:
@@ -161,7 +167,7 @@ def ui_command(uri: str) -> str:
 def runs_url(uri: str, experiment_id: str) -> str:
     """The UI page with the experiment's runs table (the local UI for a local store)."""
     base = uri.rstrip("/") if uri.startswith(("http://", "https://")) else LOCAL_UI
-    return f"{base}/#/experiments/{experiment_id}/runs"
+    return f"{base}/#/experiments/{experiment_id}/runs?workflowType=machine_learning"
 
 
 def _stringify(value: Any) -> str:
@@ -291,6 +297,7 @@ class MlflowTrialRecorder:
         if not result.ok:
             tags["error"] = result.error
         self.run.log(metrics=numeric, tags={k: v for k, v in tags.items() if v is not None})
+        fault_point("trial-logging")
         self.run.log_dict(data.summary, "dataset_summary.json")
         self.run.finish("FINISHED" if result.ok else "FAILED")
 
@@ -326,11 +333,13 @@ class SearchRun:
         run.log_dict(data.summary, "dataset_summary.json")
         return cls(client, experiment, run.run_id)
 
-    def reopen(self) -> None:
-        """Mark the parent RUNNING again; trials a crash left RUNNING become KILLED."""
+    def reopen(self, kept: set[str]) -> None:
+        """Mark the parent RUNNING again. Trial runs the saved state does not hold (``kept``
+        are the run ids it does) were cut off by a crash: they become KILLED, so each finished
+        trial appears once even when the crash came after its run was closed."""
         self.client.update_run(self.run_id, status="RUNNING")
         for run in self.children():
-            if run.info.status == "RUNNING":
+            if run.info.run_id not in kept and run.info.status != "KILLED":
                 self.client.set_tag(run.info.run_id, STATUS, "killed")
                 self.client.set_terminated(run.info.run_id, "KILLED")
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..device import STACK, package_version
 from ..model.metrics import classification_metrics, objective_value
+from ..util import fault_point
 from .mlflow import FINGERPRINT
 
 CHAMPION = "champion"
@@ -146,6 +147,7 @@ def log_and_register(
 ) -> str:
     """Log the model to the search's parent run and register it; a line for the user."""
     info = log_pyfunc(parent_run_id, members, data, tracking_uri)
+    fault_point("register")
     version, promoted = register(client, name, info.model_uri, objective, value, data, tags)
     state = "now @champion" if promoted else "champion unchanged (not better)"
     return f"models:/{name}/{version} ({state}); use models:/{name}@{CHAMPION}"

@@ -86,6 +86,58 @@ def test_alias_does_not_move_to_a_worse_model(registered, tiny_data):
     assert client.get_model_version_by_alias("industry", "champion").version == version
 
 
+def _alias(client, name):
+    return client.get_model_version_by_alias(name, "champion").version
+
+
+def test_champion_is_compared_on_the_same_objective(registered, tiny_data):
+    """An accuracy champion against a loss search and back: the champion is re-scored on the
+    newcomer's objective, never compared as -accuracy against a loss."""
+    from jobsearch.model.metrics import classification_metrics
+    from jobsearch.tracking.registry import register
+
+    _, uri = registered
+    client = MlflowClient(uri)
+    source = client.get_model_version_by_alias("industry", "champion").source
+    mlflow.set_tracking_uri(uri)
+    model = mlflow.pyfunc.load_model(source).unwrap_python_model()
+    real = classification_metrics(
+        tiny_data.labels["val"], model.predict_proba(tiny_data.split.texts["val"])
+    )
+    first, _ = register(client, "cross", source, "accuracy", -real["accuracy"], tiny_data, {})
+    # a loss search claiming a little worse than the champion's real loss loses, better wins
+    _, promoted = register(client, "cross", source, "loss", real["loss"] + 0.1, tiny_data, {})
+    assert not promoted and _alias(client, "cross") == first
+    by_loss, promoted = register(client, "cross", source, "loss", real["loss"] - 0.1, tiny_data, {})
+    assert promoted and _alias(client, "cross") == by_loss
+    # after a loss champion, an accuracy search must still beat its accuracy
+    _, promoted = register(client, "cross", source, "accuracy", -0.01, tiny_data, {})
+    assert not promoted and _alias(client, "cross") == by_loss
+
+
+def test_champion_from_other_data_is_rescored(registered, tiny_data, tiny_csv, tmp_path):
+    """A champion trained on data with other labels scores near zero on the newcomer's
+    validation split; its stored objective (from its own data) must not be used."""
+    from jobsearch import prepare_dataset
+    from jobsearch.tracking.registry import register
+
+    _, uri = registered
+    client = MlflowClient(uri)
+    champion = client.get_model_version_by_alias("industry", "champion")
+    frame = pd.read_csv(tiny_csv)
+    names = sorted(frame["industry"].unique())
+    rotate = dict(zip(names, names[1:] + names[:1]))  # every posting gets another industry
+    relabelled = tmp_path / "relabelled.csv"
+    frame.assign(industry=frame["industry"].map(rotate)).to_csv(relabelled, index=False)
+    other = prepare_dataset(relabelled, ["title", "description"], "industry")
+    stored = float(champion.tags["val_objective"])
+    assert stored < -0.3  # the champion is good on its own data
+    first, _ = register(client, "moved", champion.source, "accuracy", stored, tiny_data, {})
+    # claims only half as good as the stored figure: still better than the re-scored champion
+    newer, promoted = register(client, "moved", champion.source, "accuracy", stored / 2, other, {})
+    assert promoted and _alias(client, "moved") == newer != first
+
+
 def test_predict_cli_text_file_and_errors(registered, tmp_path):
     cwd, _ = registered
     out = run_cli(

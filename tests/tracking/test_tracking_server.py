@@ -1,26 +1,55 @@
-"""The docker-compose tracking server, run as its service runs, on the real PostgreSQL."""
+"""The docker-compose tracking server, run as its service runs (command, environment and basic
+auth as written), on the real PostgreSQL; a search through it with a teammate's credentials."""
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 import subprocess
 import sys
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
 
 import pytest
 import yaml
-from conftest import ROOT, cli_env, free_port, wait_for_http
-from mlflow import MlflowClient
+from conftest import ROOT, cli_env, free_port, missing_service, run_cli, search_args, wait_for_http
 
-psycopg2 = pytest.importorskip("psycopg2")
 PG = {"host": "127.0.0.1", "port": 5432, "user": "root", "dbname": "postgres"}
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+ENV_EXAMPLE = dict(
+    line.split("=", 1)
+    for line in (ROOT / ".env.example").read_text().splitlines()
+    if line.strip() and not line.startswith("#")
+)
+VARIABLE = re.compile(r"\$\{(\w+)(?::([-?])([^}]*))?\}")
+
+
+def interpolate(text: str, values: dict[str, str]) -> str:
+    """docker compose's ``${VAR}``, ``${VAR:-default}`` and ``${VAR:?error}``."""
+
+    def one(match: re.Match) -> str:
+        name, kind, arg = match.groups()
+        if values.get(name):
+            return values[name]
+        assert kind != "?", f"compose needs {name}: {arg}"
+        return arg if kind == "-" else ""
+
+    return VARIABLE.sub(one, str(text))
 
 
 @pytest.fixture
 def database():
     try:
+        import psycopg2
+    except ImportError:
+        missing_service("psycopg2 is not installed (pip install -e '.[dev]')")
+    try:
         admin = psycopg2.connect(**PG, connect_timeout=3)
     except psycopg2.OperationalError as exc:
-        pytest.skip(f"no PostgreSQL on 127.0.0.1:5432 ({exc})")
+        missing_service(f"no PostgreSQL on 127.0.0.1:5432 ({exc})")
     admin.autocommit = True
     name = f"jobsearch_{uuid.uuid4().hex[:8]}"
     with admin.cursor() as cur:
@@ -31,54 +60,134 @@ def database():
     admin.close()
 
 
-def _compose_command(database: str, port: int, artifacts: str) -> list[str]:
-    """The mlflow service's command from docker-compose.yml, pointed at this machine."""
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    command = compose["services"]["mlflow"]["command"]
+def _server(database: str, port: int, tmp_path) -> tuple[list[str], dict[str, str]]:
+    """The mlflow service's command and environment from docker-compose.yml (values from
+    .env.example), pointed at this machine: the test database, a local artifact folder, a
+    local copy of the image's auth settings with its user store in tmp_path."""
+    service = COMPOSE["services"]["mlflow"]
+    command = [interpolate(part, ENV_EXAMPLE) for part in service["command"]]
     replace = {
         "--backend-store-uri": f"postgresql+psycopg2://root@127.0.0.1:5432/{database}",
-        "--artifacts-destination": artifacts,
+        "--artifacts-destination": str(tmp_path / "artifacts"),
         "--host": "127.0.0.1",
         "--port": str(port),
         "--workers": "1",
     }
-    out = []
+    args = []
     for part in command[1:]:
         flag = part.split("=", 1)[0]
-        out.append(f"{flag}={replace[flag]}" if flag in replace else part)
+        args.append(f"{flag}={replace[flag]}" if flag in replace else part)
     assert command[0] == "mlflow"
-    return [sys.executable, "-m", "mlflow", *out]
+    env = {k: interpolate(v, ENV_EXAMPLE) for k, v in service["environment"].items()}
+    ini = (ROOT / "docker" / "mlflow" / "basic_auth.ini").read_text()
+    ini = re.sub(r"(?m)^database_uri = .*$", f"database_uri = sqlite:///{tmp_path}/auth.db", ini)
+    (tmp_path / "basic_auth.ini").write_text(ini)
+    env["MLFLOW_AUTH_CONFIG_PATH"] = str(tmp_path / "basic_auth.ini")
+    return [sys.executable, "-m", "mlflow", *args], env
 
 
-def test_trials_logged_through_the_compose_server(database, tiny_data, tmp_path):
-    from jobsearch import run_experiment
+def _call(uri: str, path: str, body: dict | None = None, user: tuple[str, str] | None = None):
+    """One REST call; (HTTP status, JSON answer)."""
+    request = urllib.request.Request(
+        uri + path,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="GET" if body is None else "POST",
+    )
+    if user:
+        token = base64.b64encode(":".join(user).encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, json.loads(answer.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        return exc.code, {}
 
+
+def test_compose_file_is_what_the_tests_run():
+    services = COMPOSE["services"]
+    assert set(services) == {"db", "mlflow"}
+    assert re.fullmatch(r"postgres:\d+\.\d+", services["db"]["image"])  # pinned
+    mlflow = services["mlflow"]
+    assert mlflow["build"] == "./docker/mlflow"
+    dockerfile = (ROOT / "docker" / "mlflow" / "Dockerfile").read_text()
+    from importlib.metadata import version
+
+    assert f"FROM ghcr.io/mlflow/mlflow:v{version('mlflow')}" in dockerfile
+    assert mlflow["image"].endswith(f":{version('mlflow')}")
+    assert "COPY basic_auth.ini /etc/mlflow/basic_auth.ini" in dockerfile
+    assert mlflow["environment"]["MLFLOW_AUTH_CONFIG_PATH"] == "/etc/mlflow/basic_auth.ini"
+    assert "--app-name=basic-auth" in mlflow["command"]
+    # published only on this machine unless the user opts in; no secret in the repository
+    assert [interpolate(p, {}) for p in mlflow["ports"]] == ["127.0.0.1:5000:5000"]
+    referenced = set(VARIABLE.findall((ROOT / "docker-compose.yml").read_text()))
+    assert {name for name, _, _ in referenced} <= set(ENV_EXAMPLE)
+    assert ".env" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+def test_search_through_the_authenticated_compose_server(database, tiny_csv, tmp_path):
     port = free_port()
+    command, env = _server(database, port, tmp_path)
     server = subprocess.Popen(
-        _compose_command(database, port, str(tmp_path / "artifacts")),
+        command,
         cwd=tmp_path,
-        env=cli_env(),
+        env={**cli_env(), **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     uri = f"http://127.0.0.1:{port}"
+    admin = ("admin", ENV_EXAMPLE["MLFLOW_AUTH_ADMIN_PASSWORD"])
+    alice = ("alice", "alice-password-1")
     try:
         wait_for_http(f"{uri}/health", server)
-        result = run_experiment(
-            {"embedding_dim": 8, "lstm_units": 4, "max_len": 16, "max_epochs": 1},
-            data=tiny_data,
-            tracking_uri=uri,
-            experiment="team",
+        # anonymous writes (and reads) are refused
+        assert _call(uri, "/api/2.0/mlflow/experiments/create", {"name": "x"})[0] == 401
+        assert _call(uri, "/api/2.0/mlflow/experiments/search", {"max_results": 1})[0] == 401
+        # a command without credentials stops before any work, in one line
+        refused = run_cli("jobsearch.baseline", "--tracking-uri", uri, cwd=tmp_path, timeout=60)
+        assert refused.returncode == 2 and "MLFLOW_TRACKING_USERNAME" in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1
+        # the admin creates a teammate, who searches with MLflow's standard variables
+        user = {"username": alice[0], "password": alice[1]}
+        assert _call(uri, "/api/2.0/mlflow/users/create", user, admin)[0] == 200
+        args = search_args(tiny_csv, "--trials", "2", "--max-epochs", "1", "--experiment", "team")
+        out = run_cli(
+            "jobsearch.random",
+            *args,
+            "--tracking-uri",
+            uri,
+            cwd=tmp_path,
+            env={"MLFLOW_TRACKING_USERNAME": alice[0], "MLFLOW_TRACKING_PASSWORD": alice[1]},
         )
-        assert result.status == "ok"
-        run = MlflowClient(uri).get_run(result.run_id)
-        assert run.data.metrics["val_accuracy"] == pytest.approx(result.val_accuracy)
-        assert [a.path for a in MlflowClient(uri).list_artifacts(result.run_id)] == [
-            "dataset_summary.json"
-        ]
+        assert out.returncode == 0, out.stderr[-3000:]
+        # read back through the REST API with credentials
+        name = urllib.parse.quote("team")
+        by_name = f"/api/2.0/mlflow/experiments/get-by-name?experiment_name={name}"
+        status, found = _call(uri, by_name, user=alice)
+        assert status == 200
+        exp = found["experiment"]["experiment_id"]
+
+        def runs(filter_string: str) -> list[dict]:
+            body = {"experiment_ids": [exp], "filter": filter_string, "max_results": 100}
+            return _call(uri, "/api/2.0/mlflow/runs/search", body, alice)[1].get("runs", [])
+
+        parents = runs("tags.`jobsearch.kind` = 'search'")
+        assert len(parents) == 1 and parents[0]["info"]["status"] == "FINISHED"
+        parent = parents[0]["info"]["run_id"]
+        assert len(runs(f"tags.mlflow.parentRunId = '{parent}'")) == 2
+        champion = "/api/2.0/mlflow/registered-models/alias?name=team&alias=champion"
+        status, alias = _call(uri, champion, user=alice)
+        assert status == 200
+        tags = {t["key"]: t["value"] for t in alias["model_version"]["tags"]}
+        assert tags["search_run_id"] == parent
+        # anonymous users cannot move the champion
+        move = {"name": "team", "alias": "champion", "version": "1"}
+        assert _call(uri, "/api/2.0/mlflow/registered-models/alias", move)[0] == 401
     finally:
         server.terminate()
         server.wait(timeout=30)
+    import psycopg2
+
     with psycopg2.connect(**{**PG, "dbname": database}) as conn, conn.cursor() as cur:
-        cur.execute("SELECT status FROM runs WHERE run_uuid = %s", (result.run_id,))
+        cur.execute("SELECT status FROM runs WHERE run_uuid = %s", (parent,))
         assert cur.fetchone() == ("FINISHED",)
