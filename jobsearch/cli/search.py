@@ -102,7 +102,8 @@ def search_parser(algo: str | None = None) -> OneLineParser:
     parser.add_argument(
         "--resume",
         action="store_true",
-        help="continue the saved search of --experiment (error if none exists)",
+        help="continue the saved search of --experiment (error if none exists), from this "
+        "folder's mlruns/ or from the tracking server, so any machine can continue it",
     )
     parser.add_argument(
         "--no-prune", action="store_true", help="turn off median pruning of hopeless trials"
@@ -153,6 +154,7 @@ def main(argv: list[str] | None = None, algo: str | None = None) -> int:
         TrackingError,
         check_tracking_uri,
         resolve_tracking_uri,
+        sqlite_path,
         tracking_failure,
     )
     from ..tracking.registry import RegistryError, check_model_name
@@ -169,9 +171,11 @@ def main(argv: list[str] | None = None, algo: str | None = None) -> int:
         space = load_space(args.space or default_space(), overrides)
         if not args.no_register:
             check_model_name(args.model_name or experiment)
-        if args.resume and not saved.is_file():
+        uri = resolve_tracking_uri(args.tracking_uri)
+        store = sqlite_path(uri)
+        if args.resume and not saved.is_file() and store is not None and not store.is_file():
             raise SearchError(f"--resume: no saved search for experiment {experiment!r}")
-        check_tracking_uri(resolve_tracking_uri(args.tracking_uri))
+        check_tracking_uri(uri)
         data = load_data(args)
         cfg = SearchConfig(
             algo=algo,

@@ -73,10 +73,11 @@ class Checkpoint(Callback):
 
 
 class Tracking(Callback):
-    """Best-so-far metrics and tags on the parent run; the trials table every few trials."""
+    """With the parent run: best-so-far metrics and tags, the trials table every few trials,
+    the saved state; with each kept trial's run: its weights and predictions."""
 
-    def __init__(self, search_run, workdir: Path, objective: str, searched: list[str]) -> None:
-        self.run, self.workdir = search_run, workdir
+    def __init__(self, search_run, path: Path, objective: str, searched: list[str]) -> None:
+        self.run, self.path, self.workdir = search_run, path, path.parent
         self.objective, self.searched = objective, searched
 
     def log_table(self, records: list[TrialRecord]):
@@ -87,6 +88,10 @@ class Tracking(Callback):
         return table
 
     def on_trial_end(self, loop, record, result, improved) -> None:
+        if result.run_id and record.tid in kept_trials(loop.state.trials):
+            files = [trial_weights(self.workdir, record.tid), trial_probs(self.workdir, record.tid)]
+            self.run.save_trial_files(result.run_id, [f for f in files if f.is_file()])
+        self.run.save_state(self.path)  # after Checkpoint wrote it: resumable from anywhere
         n_done = len(loop.state.trials)
         if n_done % TABLE_EVERY == 0:
             self.log_table(loop.state.trials)

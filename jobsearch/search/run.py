@@ -8,6 +8,8 @@ rerunning only the trial that was in flight.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import signal
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,11 +104,17 @@ def _open(cfg: SearchConfig, data: Dataset, client, path: Path):
     from ..tracking.mlflow import SearchRun
 
     identity = cfg.identity(data)
+    key = hashlib.sha1(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:20]
     state = load_state(path)
+    if state is None:  # saved with the parent run, by this or another machine?
+        found = SearchRun.find(client, cfg.experiment, key)
+        if found is not None and found.fetch_state(path):
+            state = load_state(path)
     if state is None:
         if cfg.resume:
             raise SearchError(
-                f"--resume: no saved search for experiment {cfg.experiment!r} (looked for {path})"
+                f"--resume: no saved search for experiment {cfg.experiment!r} (looked for {path} "
+                "and on the tracking server)"
             )
         run = SearchRun.create(
             client,
@@ -115,6 +123,7 @@ def _open(cfg: SearchConfig, data: Dataset, client, path: Path):
             params=cfg.run_params(),
             space_file=cfg.space.path,
             data=data,
+            key=key,
         )
         state = SearchState(run.run_id, identity)
         save_state(path, state)
@@ -127,6 +136,11 @@ def _open(cfg: SearchConfig, data: Dataset, client, path: Path):
         )
     run = SearchRun(client, cfg.experiment, state.parent_run_id)
     run.reopen({r.result.get("run_id") for r in state.trials})
+    runs = {r.tid: r.result.get("run_id") for r in state.trials}
+    for tid in kept_trials(state.trials):  # finished on another machine: fetch its files
+        for file in (trial_weights(path.parent, tid), trial_probs(path.parent, tid)):
+            if not file.is_file() and runs[tid]:
+                run.fetch_trial_file(runs[tid], file)
     return state, run
 
 
@@ -257,6 +271,7 @@ def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) 
             )
             state.registered_trial = best["tid"]
             save_state(path, state)
+            run.save_state(path)
     run.finish(state.wall_seconds, reason)
     return summary
 
@@ -276,7 +291,7 @@ def execute(cfg: SearchConfig, data: Dataset) -> dict[str, Any]:
     state, run = _open(cfg, data, client, path)
     checkpoint = Checkpoint(path)
     checkpoint.prune_files(state.trials)
-    tracking = Tracking(run, path.parent, cfg.objective, searched_columns(cfg.space))
+    tracking = Tracking(run, path, cfg.objective, searched_columns(cfg.space))
     progress = Progress(cfg.algo, cfg.trials, len(state.trials), cfg.objective, cfg.show_progress)
     loop = SearchLoop(
         make_sampler(cfg.algo, cfg.space, cfg.seed, **cfg.sampler_options),

@@ -27,6 +27,9 @@ STATUS = "jobsearch.status"
 PARENT = "mlflow.parentRunId"
 FINGERPRINT = "data.fingerprint"
 BASELINE_MODEL = "baseline.model"
+SEARCH_KEY = "jobsearch.search_key"
+STATE_FOLDER = "search_state"
+TRIAL_FILES = "trial_files"
 # The MLflow UI opens a "model training" experiment on its runs table, not the GenAI overview.
 EXPERIMENT_KIND = "mlflow.experimentKind"
 MODEL_TRAINING = "custom_model_development"
@@ -168,6 +171,25 @@ def runs_url(uri: str, experiment_id: str) -> str:
     """The UI page with the experiment's runs table (the local UI for a local store)."""
     base = uri.rstrip("/") if uri.startswith(("http://", "https://")) else LOCAL_UI
     return f"{base}/#/experiments/{experiment_id}/runs?workflowType=machine_learning"
+
+
+def _download(client, run_id: str, artifact: str, path: Path) -> bool:
+    """Download one artifact of a run to ``path`` (atomically); False when it does not exist."""
+    import shutil
+    import tempfile
+
+    from mlflow.exceptions import MlflowException
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+        try:
+            local = Path(client.download_artifacts(run_id, artifact, tmp))
+        except (MlflowException, OSError):
+            return False
+        if not local.is_file():
+            return False
+        shutil.move(local, path)
+    return True
 
 
 def _stringify(value: Any) -> str:
@@ -320,13 +342,15 @@ class SearchRun:
         params: Mapping[str, Any],
         space_file: Path,
         data: Dataset,
+        key: str,
     ) -> SearchRun:
-        """Open a new parent run with the search's settings, space file and dataset summary."""
+        """Open a new parent run with the search's settings, space file and dataset summary;
+        ``key`` (a hash of what must match to resume) lets any machine find it again."""
         run = RunRecorder(
             client,
             experiment,
             run_name=f"{algo}-search",
-            tags={KIND: "search", FINGERPRINT: data.fingerprint},
+            tags={KIND: "search", FINGERPRINT: data.fingerprint, SEARCH_KEY: key},
         )
         run.log(params=params)
         run.log_artifact(space_file, "search_space")
@@ -342,6 +366,37 @@ class SearchRun:
             if run.info.run_id not in kept and run.info.status != "KILLED":
                 self.client.set_tag(run.info.run_id, STATUS, "killed")
                 self.client.set_terminated(run.info.run_id, "KILLED")
+
+    @classmethod
+    def find(cls, client, experiment: str, key: str) -> SearchRun | None:
+        """The newest search with this key in ``experiment`` on the tracking server, if any."""
+        found = client.get_experiment_by_name(experiment)
+        if found is None:
+            return None
+        runs = client.search_runs(
+            [found.experiment_id],
+            filter_string=f"tags.`{KIND}` = 'search' and tags.`{SEARCH_KEY}` = '{key}'",
+            order_by=["attributes.start_time DESC"],
+            max_results=1,
+        )
+        return cls(client, experiment, runs[0].info.run_id) if runs else None
+
+    def save_state(self, path: Path) -> None:
+        """Keep the search's saved state with the parent run (resumable from any machine)."""
+        self.run.log_artifact(path, STATE_FOLDER)
+
+    def fetch_state(self, path: Path) -> bool:
+        """Download the state saved with the parent run to ``path``; False if there is none."""
+        return _download(self.client, self.run_id, f"{STATE_FOLDER}/{path.name}", path)
+
+    def save_trial_files(self, trial_run_id: str, paths: list[Path]) -> None:
+        """Keep a trial's weights and predictions with its own run."""
+        for path in paths:
+            self.client.log_artifact(trial_run_id, str(path), TRIAL_FILES)
+
+    def fetch_trial_file(self, trial_run_id: str, path: Path) -> bool:
+        """Download one of a trial's kept files to ``path``; False if the run has none."""
+        return _download(self.client, trial_run_id, f"{TRIAL_FILES}/{path.name}", path)
 
     @property
     def experiment_id(self) -> str:

@@ -242,3 +242,33 @@ def test_default_pruning_rule_in_a_real_search(tiny_csv, tmp_path):
     table = pd.read_csv(client.download_artifacts(state.parent_run_id, "trials.csv", tmp_path))
     assert table["status"].tolist() == ["ok"] * 5 + ["pruned"] * 2
     assert state.trials[6].result["pruned"] and len(state.trials[6].result["curve"]) == 2
+
+
+def test_resume_from_another_folder_through_the_tracking_store(tiny_csv, tmp_path):
+    """The state and the kept trials' files live with the runs: a second machine (here a
+    second folder with its own mlruns/) continues the same parent and registers its best."""
+    store = f"sqlite:///{tmp_path / 'shared' / 'mlflow.db'}"
+    args = search_args(
+        tiny_csv, "--max-epochs", "1", "--experiment", "moved", "--tracking-uri", store
+    )
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir(), second.mkdir()
+    out = run_cli("jobsearch.random", *args, "--trials", "2", "--no-register", cwd=first)
+    assert out.returncode == 0, out.stderr[-3000:]
+    out = run_cli("jobsearch.random", *args, "--trials", "3", "--resume", cwd=second)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert re.findall(r"^trial (\d)/3", out.stdout, re.M) == ["3"]
+    assert "now @champion" in out.stdout
+    here, there = _state(first, "moved"), _state(second, "moved")
+    assert here.parent_run_id == there.parent_run_id and len(there.trials) == 3
+    client = MlflowClient(store)
+    exp = client.get_experiment_by_name("moved").experiment_id
+    assert len(client.search_runs([exp], "tags.`jobsearch.kind` = 'search'")) == 1
+    children = _children(client, there.parent_run_id)
+    assert sorted(c.info.run_name for c in children if c.info.status == "FINISHED") == [
+        "trial-001",
+        "trial-002",
+        "trial-003",
+    ]
+    version = client.get_model_version_by_alias("moved", "champion")
+    assert version.tags["trial_run_id"] == there.best["run_id"]
