@@ -4,8 +4,9 @@ searches against it lose or double any trial.
     python benchmarks/capacity.py                  # 1, 4 and 16 clients, 60 s each
     python benchmarks/capacity.py --searches 4     # also 4 real searches at once, counted
 
-Starts the team server as docker-compose.yml runs it (``mlflow server --app-name basic-auth``,
-PostgreSQL backend, 2 workers) on a fresh database on 127.0.0.1:5432. Each client process logs
+Starts the team server as docker-compose.yml runs it (``mlflow server --app-name basic-auth``
+with the image's ``basic_auth.ini``, PostgreSQL backend, 2 workers) on a fresh database on
+127.0.0.1:5432. Each client process logs
 trials exactly as a search does (``MlflowTrialRecorder``: the run with its tags and a real
 trial's params, one ``log_batch`` per epoch for 8 epochs, the final metrics and tags, the
 dataset summary artifact) under one parent run, as fast as it can, for the given time.
@@ -17,6 +18,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -35,9 +37,9 @@ EPOCHS = 8
 def start_server(database: str, port: int, folder: Path) -> subprocess.Popen:
     """The compose service's command on this machine."""
     ini = folder / "basic_auth.ini"
+    shipped = (Path(__file__).parents[1] / "docker" / "mlflow" / "basic_auth.ini").read_text()
     ini.write_text(
-        "[mlflow]\ndefault_permission = EDIT\n"
-        f"database_uri = sqlite:///{folder}/auth.db\nadmin_username = admin\n"
+        re.sub(r"(?m)^database_uri = .*$", f"database_uri = sqlite:///{folder}/auth.db", shipped)
     )
     env = {
         **os.environ,

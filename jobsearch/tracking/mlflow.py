@@ -121,6 +121,7 @@ def tracking_failure(exc: BaseException) -> bool:
 def quiet_logs() -> None:
     """Silence MLflow's and alembic's INFO chatter and download progress bars."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")  # "View run ..."
     for name, value in HTTP_RETRY_DEFAULTS.items():
         os.environ.setdefault(name, value)
     for name in ("mlflow", "alembic", "alembic.runtime.migration"):

@@ -191,3 +191,58 @@ def test_search_through_the_authenticated_compose_server(database, tiny_csv, tmp
     with psycopg2.connect(**{**PG, "dbname": database}) as conn, conn.cursor() as cur:
         cur.execute("SELECT status FROM runs WHERE run_uuid = %s", (parent,))
         assert cur.fetchone() == ("FINISHED",)
+
+
+def test_search_rides_out_a_server_restart(database, tiny_csv, tmp_path):
+    """The server is killed after trial 1 and back some seconds later: MLflow's bounded
+    retries carry the search through, and every trial is recorded once."""
+    port = free_port()
+    command, env = _server(database, port, tmp_path)
+    uri = f"http://127.0.0.1:{port}"
+
+    def start() -> subprocess.Popen:
+        server = subprocess.Popen(
+            command,
+            cwd=tmp_path,
+            env={**cli_env(), **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_http(f"{uri}/health", server)
+        return server
+
+    server = start()
+    admin = ("admin", ENV_EXAMPLE["MLFLOW_AUTH_ADMIN_PASSWORD"])
+    args = search_args(tiny_csv, "--trials", "3", "--max-epochs", "1", "--experiment", "r")
+    search = subprocess.Popen(
+        [sys.executable, "-m", "jobsearch.random", *args, "--no-register", "--tracking-uri", uri],
+        cwd=tmp_path,
+        env=cli_env(MLFLOW_TRACKING_USERNAME=admin[0], MLFLOW_TRACKING_PASSWORD=admin[1]),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for line in search.stdout:
+            if line.startswith("trial 1/3"):
+                break
+        server.kill()
+        server.wait()
+        server = start()
+        out, err = search.communicate(timeout=600)
+        assert search.returncode == 0, err[-3000:]
+        assert "trial 3/3" in out
+        by_name = "/api/2.0/mlflow/experiments/get-by-name?experiment_name=r"
+        found = _call(uri, by_name, user=admin)[1]
+        body = {"experiment_ids": [found["experiment"]["experiment_id"]], "max_results": 100}
+        runs = _call(uri, "/api/2.0/mlflow/runs/search", body, admin)[1]["runs"]
+        finished = [
+            r["info"]["run_name"]
+            for r in runs
+            if r["info"]["status"] == "FINISHED" and r["info"]["run_name"].startswith("trial-")
+        ]
+        assert sorted(finished) == ["trial-001", "trial-002", "trial-003"]
+    finally:
+        search.kill()
+        server.terminate()
+        server.wait(timeout=30)
