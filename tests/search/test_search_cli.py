@@ -40,6 +40,9 @@ def test_search_end_to_end(algo, tiny_csv, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert "trial 5/5" in done.stdout and "best params" in done.stdout
     assert "mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db" in done.stdout
+    # stderr holds the progress bar, not TensorFlow's native start-up lines or warnings
+    noise = re.compile(r"^(WARNING: All log messages|[IWEF]\d{4} |.*Warning:)", re.M)
+    assert not noise.search(done.stderr.replace("\r", "\n")), done.stderr[-2000:]
     assert "TF-IDF + LinearSVC" in done.stdout and "TF-IDF + logistic regression" in done.stdout
     client = MlflowClient(f"sqlite:///{tmp_path}/mlruns/mlflow.db")
     state = _state(tmp_path, "e")

@@ -150,10 +150,13 @@ def test_predict_cli_text_file_and_errors(registered, tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     industry, prob, text = out.stdout.strip().splitlines()[-1].split("\t")
     assert industry in industries() and 0 < float(prob) <= 1 and text.startswith("Chef")
+    # nothing but the answer: no TensorFlow start-up lines, no MLflow type-hint advice
+    assert out.stderr.strip() == "", out.stderr[-2000:]
     postings = tmp_path / "postings.csv"
-    pd.DataFrame({"body": ["Solicitor, litigation", "Warehouse operative, forklift"]}).to_csv(
-        postings, index=False
-    )
+    formulas = ['=HYPERLINK("http://x")', "+1 Solicitor", "-2 nurse", "@SUM(A1) chef"]
+    pd.DataFrame(
+        {"body": ["Solicitor, litigation", "Warehouse operative, forklift", *formulas]}
+    ).to_csv(postings, index=False)
     result = tmp_path / "pred.csv"
     out = run_cli(
         "jobsearch.predict",
@@ -169,7 +172,10 @@ def test_predict_cli_text_file_and_errors(registered, tmp_path):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     table = pd.read_csv(result)
-    assert len(table) == 2 and {"text", "industry", "probability"} <= set(table.columns)
+    assert len(table) == 6 and {"text", "industry", "probability"} <= set(table.columns)
+    # a spreadsheet opening the file shows these texts instead of running them
+    assert table["text"].tolist()[2:] == [f"'{text}" for text in formulas]
+    assert not table["text"].str.match(r"[=+\-@]").any()
     empty = tmp_path / "empty.csv"
     empty.write_text("body\n")
     for args, message in [
