@@ -17,6 +17,7 @@ from .common import (
     default_space,
     fail,
     hide_native_logs,
+    limit_malloc_arenas,
     load_data,
     positive_float,
     positive_int,
@@ -141,6 +142,7 @@ def main(argv: list[str] | None = None, algo: str | None = None) -> int:
     args = search_parser(algo).parse_args(argv)
     if from_command:
         hide_native_logs()
+        limit_malloc_arenas()
     command = f"jobsearch.{algo}" if algo else "jobsearch.cli.search"
     algo = algo or args.algo
 
