@@ -86,6 +86,23 @@ def _server(database: str, port: int, tmp_path) -> tuple[list[str], dict[str, st
     return [sys.executable, "-m", "mlflow", *args], env
 
 
+def _launch(command: list[str], env: dict[str, str], cwd, uri: str) -> subprocess.Popen:
+    """Start the server and wait until it answers on /health."""
+    server = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env={**cli_env(), **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_http(f"{uri}/health", server)
+    except BaseException:
+        server.kill()
+        raise
+    return server
+
+
 def _call(uri: str, path: str, body: dict | None = None, user: tuple[str, str] | None = None):
     """One REST call; (HTTP status, JSON answer)."""
     request = urllib.request.Request(
@@ -128,18 +145,11 @@ def test_compose_file_is_what_the_tests_run():
 def test_search_through_the_authenticated_compose_server(database, tiny_csv, tmp_path):
     port = free_port()
     command, env = _server(database, port, tmp_path)
-    server = subprocess.Popen(
-        command,
-        cwd=tmp_path,
-        env={**cli_env(), **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     uri = f"http://127.0.0.1:{port}"
+    server = _launch(command, env, tmp_path, uri)
     admin = ("admin", ENV_EXAMPLE["MLFLOW_AUTH_ADMIN_PASSWORD"])
     alice = ("alice", "alice-password-1")
     try:
-        wait_for_http(f"{uri}/health", server)
         # anonymous writes (and reads) are refused
         assert _call(uri, "/api/2.0/mlflow/experiments/create", {"name": "x"})[0] == 401
         assert _call(uri, "/api/2.0/mlflow/experiments/search", {"max_results": 1})[0] == 401
@@ -199,19 +209,7 @@ def test_search_rides_out_a_server_restart(database, tiny_csv, tmp_path):
     port = free_port()
     command, env = _server(database, port, tmp_path)
     uri = f"http://127.0.0.1:{port}"
-
-    def start() -> subprocess.Popen:
-        server = subprocess.Popen(
-            command,
-            cwd=tmp_path,
-            env={**cli_env(), **env},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for_http(f"{uri}/health", server)
-        return server
-
-    server = start()
+    server = _launch(command, env, tmp_path, uri)
     admin = ("admin", ENV_EXAMPLE["MLFLOW_AUTH_ADMIN_PASSWORD"])
     args = search_args(tiny_csv, "--trials", "3", "--max-epochs", "1", "--experiment", "r")
     search = subprocess.Popen(
@@ -228,7 +226,7 @@ def test_search_rides_out_a_server_restart(database, tiny_csv, tmp_path):
                 break
         server.kill()
         server.wait()
-        server = start()
+        server = _launch(command, env, tmp_path, uri)
         out, err = search.communicate(timeout=600)
         assert search.returncode == 0, err[-3000:]
         assert "trial 3/3" in out
