@@ -129,19 +129,6 @@ def _pump(read_fd: int, out_fd: int) -> None:
     os.close(read_fd)
 
 
-def limit_malloc_arenas() -> None:
-    """Restart this command once with ``MALLOC_ARENA_MAX=2`` (glibc reads it only at start).
-
-    With one malloc arena per thread, memory freed after a trial stays with the arena that held
-    it and resident memory ratchets up over a long search (368 MB over 50 trials here; 221 MB
-    with the cap). Call before any thread starts; a no-op when the variable is already set."""
-    if os.environ.get("MALLOC_ARENA_MAX") or not sys.platform.startswith("linux"):
-        return
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execve(sys.executable, sys.orig_argv, {**os.environ, "MALLOC_ARENA_MAX": "2"})
-
-
 def hide_native_logs() -> None:
     """Filter this process's stderr (file descriptor 2) through :func:`_pump` until exit.
 

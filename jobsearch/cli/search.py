@@ -17,7 +17,6 @@ from .common import (
     default_space,
     fail,
     hide_native_logs,
-    limit_malloc_arenas,
     load_data,
     positive_float,
     positive_int,
@@ -141,7 +140,6 @@ def main(argv: list[str] | None = None, algo: str | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = search_parser(algo).parse_args(argv)
     if from_command:
-        limit_malloc_arenas()
         hide_native_logs()
     command = f"jobsearch.{algo}" if algo else "jobsearch.cli.search"
     algo = algo or args.algo
