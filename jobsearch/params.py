@@ -68,14 +68,29 @@ PARAMS: dict[str, Spec] = {
     "ngrams": Spec(
         "int",
         2,
-        "Wide n-gram branch beside the LSTM (fastText-style): 0 off, 1 word unigrams, 2 unigrams "
-        "and hashed bigrams; their averaged embeddings join the pooled LSTM output.",
+        "Word n-grams in the wide branch beside the LSTM: 0 none, 1 unigrams, 2 unigrams and "
+        "hashed bigrams. The branch is a TF-IDF-weighted bag of their embeddings over the whole "
+        "posting (what a linear model sees), joined to the pooled LSTM output.",
         low=0,
         high=2,
+    ),
+    "char_ngrams": Spec(
+        "bool",
+        True,
+        "Add the hashed character 2-5-grams of every word (fastText subwords) to the n-gram "
+        "branch: typos, inflections and compound words share features.",
     ),
     "ngram_dim": Spec("int", 64, "Embedding size of the n-gram branch.", low=1, high=2048),
     "ngram_buckets": Spec(
         "int", 2**16, "Hash buckets for bigrams in the n-gram branch.", low=1, high=2**24
+    ),
+    "ngram_width": Spec(
+        "length",
+        "p99",
+        "Distinct n-grams the branch reads per posting: a number, or a percentile of the "
+        "training postings' counts such as 'p99' (a longer posting keeps its words first).",
+        low=1,
+        high=1_000_000,
     ),
     "output_dropout": _rate(0.0, "Dropout just before the softmax layer."),
     "batch_size": Spec("int", 128, "Training batch size.", low=1, high=65536),
@@ -194,7 +209,7 @@ def check_value(name: str, spec: Spec, value: Any, where: str | None = None) -> 
     if kind == "length":
         if isinstance(value, str):
             if percentile_of(value) is None:
-                raise _fail(where, value, "must be a token count or a percentile 'p1'..'p100'")
+                raise _fail(where, value, "must be a count or a percentile 'p1'..'p100'")
             return value
         kind = "int"
     if kind == "bool":

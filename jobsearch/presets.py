@@ -7,7 +7,7 @@ The question's models were written for sequences of 3000 tokens padded at the fr
 from __future__ import annotations
 
 # What the question's code did that our defaults do not: no n-gram branch, no clipping.
-_PLAIN = {"ngrams": 0, "clipnorm": 0.0}
+_PLAIN = {"ngrams": 0, "char_ngrams": False, "clipnorm": 0.0}
 _AS_WRITTEN = {
     **_PLAIN,
     "max_len": 3000,

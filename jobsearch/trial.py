@@ -117,6 +117,7 @@ def _train_and_evaluate(
     pruner: Pruner | None,
     weights_path: Path | None,
 ) -> None:
+    from .data.tokens import has_bag
     from .device import device_info
     from .model.build import build_model, compile_model, cudnn_compatible
     from .model.embeddings import initial_vectors
@@ -135,7 +136,8 @@ def _train_and_evaluate(
         vectors = initial_vectors(
             data, params["embedding_init"], params["embedding_dim"], params["seed"]
         )
-        model = build_model(params, len(data.vocabulary), len(data.classes), vectors)
+        idf = data.idf(params) if has_bag(params) else None
+        model = build_model(params, len(data.vocabulary), len(data.classes), vectors, idf)
         labels = data.labels["train"]
         weights = None
         if params["class_weight"] == "balanced":
@@ -213,7 +215,7 @@ def run_experiment(
     started = time.perf_counter()
     if data is None:
         data = prepare_dataset()
-    params["max_len"] = data.length_at(params["max_len"])
+    params = data.resolve_lengths(params)
     if recorder is None and track:
         from .tracking.mlflow import MlflowTrialRecorder
 

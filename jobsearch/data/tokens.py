@@ -1,9 +1,10 @@
 """Text to token ids, once: the ``Dataset`` every trial uses, tokenized by a TextVectorization
 adapted on the training split and cached on disk.
 
-The cache holds every split's token ids as ragged arrays (flat ids + row offsets), so trials
-with different ``max_len`` or padding only slice and pad numpy arrays; nothing is re-tokenized.
-The cache key is a hash of the split texts, labels and preprocessing settings.
+The cache holds every split's token ids, and the hashed character n-grams of its words, as
+ragged arrays (flat ids + row offsets), so trials with different ``max_len``, padding or n-gram
+settings only slice and pad numpy arrays; nothing is re-tokenized. The cache key is a hash of
+the split texts, labels and preprocessing settings.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
+import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +28,13 @@ from .load import Split, load_split
 
 STANDARDIZE = "lower_and_strip_punctuation"
 OOV_ID = 1
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+CHAR_BUCKETS = 2**17
+CHAR_NGRAMS = (2, 5)
 _CHUNK = 8192
+PARTS = ("train", "val", "test")
+# TextVectorization's 'lower_and_strip_punctuation' pattern, for the character n-grams
+_PUNCTUATION = re.compile(r"[!\"#$%&()\*\+,\-\./:;<=>?@\[\\\]^_`{|}~']")
 
 
 def default_cache_dir() -> Path:
@@ -41,10 +49,12 @@ class Dataset:
     split: Split
     vocabulary: list[str]
     tokens: dict[str, tuple[np.ndarray, np.ndarray]]
+    chars: dict[str, tuple[np.ndarray, np.ndarray]]
     fingerprint: str
     cache_hit: bool
     prep_seconds: float
     cache_dir: Path
+    _bags: dict[tuple, Bag] = field(default_factory=dict, repr=False)
 
     @property
     def classes(self) -> list[str]:
@@ -58,9 +68,43 @@ class Dataset:
     def summary(self) -> dict[str, Any]:
         return self.split.summary
 
+    def resolve_lengths(self, params: dict[str, Any]) -> dict[str, Any]:
+        """``params`` with ``max_len`` and ``ngram_width`` as counts (percentiles resolved)."""
+        params = {**params, "max_len": self.length_at(params["max_len"])}
+        if has_bag(params):
+            params["ngram_width"] = self.bag_width(params)
+        return params
+
     def inputs(self, part: str, params: dict[str, Any]) -> dict[str, np.ndarray]:
         """The model inputs of one split for ``params`` (see :func:`model_inputs`)."""
-        return model_inputs(*self.tokens[part], params, len(self.vocabulary))
+        params = self.resolve_lengths(params)
+        bag = self.bag(part, params) if has_bag(params) else None
+        return model_inputs(*self.tokens[part], params, len(self.vocabulary), bag=bag)
+
+    def bag(self, part: str, params: dict[str, Any]) -> Bag:
+        """The distinct n-grams of each posting of one split (computed once per setting)."""
+        key = (part, params["ngrams"], params["ngram_buckets"], params["char_ngrams"])
+        if key not in self._bags:
+            chars = self.chars[part] if params["char_ngrams"] else None
+            self._bags[key] = distinct_ngrams(
+                *self.tokens[part], chars, params, len(self.vocabulary)
+            )
+        return self._bags[key]
+
+    def bag_width(self, params: dict[str, Any]) -> int:
+        """``ngram_width`` as a count: numbers as they are, 'p99' from the training split."""
+        p = percentile_of(params["ngram_width"])
+        if p is None:
+            return int(params["ngram_width"])
+        counts = np.diff(self.bag("train", params).splits)
+        return max(1, int(np.ceil(np.percentile(counts, p))))
+
+    def idf(self, params: dict[str, Any]) -> np.ndarray:
+        """Smoothed inverse document frequency of every bag id on the training split."""
+        bag = self.bag("train", params)
+        df = np.bincount(bag.ids, minlength=bag_rows(params, len(self.vocabulary)))
+        n = len(bag.splits) - 1
+        return (np.log((1 + n) / (1 + df)) + 1).astype(np.float32)
 
     def length_at(self, spec: int | str) -> int:
         """A ``max_len`` as a token count: numbers as they are, 'p95' from the training split."""
@@ -83,10 +127,11 @@ def pad_ids(
 
 
 def _pad(flat: np.ndarray, splits: np.ndarray, max_len: int, padding: str) -> np.ndarray:
-    """Ragged rows of at most ``max_len`` ids as a zero-padded ``(rows, max_len)`` matrix."""
+    """Ragged rows of at most ``max_len`` ids (or counts) as a zero-padded ``(rows, max_len)``
+    int32 (float32) matrix."""
     n = len(splits) - 1
     kept = np.diff(splits)
-    out = np.zeros((n, max_len), dtype=np.int32)
+    out = np.zeros((n, max_len), dtype=np.float32 if flat.dtype.kind == "f" else np.int32)
     rows = np.repeat(np.arange(n), kept)
     offset = np.arange(len(flat)) - np.repeat(splits[:-1], kept)
     cols = offset if padding == "post" else offset + np.repeat(max_len - kept, kept)
@@ -141,18 +186,106 @@ def ngram_ids(
     return out.astype(np.int32), np.concatenate([[0], np.cumsum(2 * lengths - 1)]).astype(np.int64)
 
 
+def char_ngram_ids(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Ragged hashed character 2-5-grams of every word (fastText's subwords), in
+    ``[0, CHAR_BUCKETS)``. Words are lower-cased and stripped of punctuation as the tokenizer
+    does, then padded with a space each side (scikit-learn's 'char_wb'); the hash is CRC-32, the
+    same on every machine."""
+    known: dict[str, list[int]] = {}
+    flat: list[int] = []
+    lengths = np.zeros(len(texts), dtype=np.int64)
+    low, high = CHAR_NGRAMS
+    for row, text in enumerate(texts):
+        start = len(flat)
+        for word in _PUNCTUATION.sub("", text.lower()).split():
+            grams = known.get(word)
+            if grams is None:
+                w = f" {word} "
+                grams = [
+                    zlib.crc32(w[i : i + n].encode("utf-8", "surrogatepass")) % CHAR_BUCKETS
+                    for n in range(low, high + 1)
+                    for i in range(len(w) - n + 1)
+                ]
+                known[word] = grams
+            flat.extend(grams)
+        lengths[row] = len(flat) - start
+    return np.asarray(flat, dtype=np.int32), np.concatenate([[0], np.cumsum(lengths)])
+
+
+@dataclass
+class Bag:
+    """The distinct n-gram ids of each posting (ascending) with how often each occurs."""
+
+    ids: np.ndarray
+    counts: np.ndarray
+    splits: np.ndarray
+
+
+def has_bag(params: dict[str, Any]) -> bool:
+    """Whether a model built from ``params`` has the n-gram branch."""
+    return bool(params["ngrams"] or params["char_ngrams"])
+
+
+def bag_rows(params: dict[str, Any], vocab_size: int) -> int:
+    """Rows of the n-gram branch's tables: words, then hashed bigrams, then character n-grams."""
+    rows = vocab_size if params["ngrams"] else 0
+    if params["ngrams"] >= 2:
+        rows += params["ngram_buckets"]
+    return rows + (CHAR_BUCKETS if params["char_ngrams"] else 0)
+
+
+def distinct_ngrams(
+    flat: np.ndarray,
+    splits: np.ndarray,
+    chars: tuple[np.ndarray, np.ndarray] | None,
+    params: dict[str, Any],
+    vocab_size: int,
+) -> Bag:
+    """The bag of each whole posting: its word n-grams, then its character n-grams
+    (offset past the word rows), each id once with its count."""
+    parts = []
+    if params["ngrams"]:
+        parts.append(ngram_ids(flat, splits, vocab_size, params["ngrams"], params["ngram_buckets"]))
+    if params["char_ngrams"]:
+        offset = bag_rows(params, vocab_size) - CHAR_BUCKETS
+        parts.append((chars[0].astype(np.int64) + offset, chars[1]))
+    n = len(splits) - 1
+    rows = bag_rows(params, vocab_size)
+    doc = np.concatenate([np.repeat(np.arange(n, dtype=np.int64), np.diff(s)) for _, s in parts])
+    ids = np.concatenate([f.astype(np.int64) for f, _ in parts])
+    keys, counts = np.unique(doc * rows + ids, return_counts=True)
+    per_doc = np.bincount(keys // rows, minlength=n)
+    return Bag(
+        (keys % rows).astype(np.int32),
+        counts.astype(np.float32),
+        np.concatenate([[0], np.cumsum(per_doc)]).astype(np.int64),
+    )
+
+
+def bag_inputs(bag: Bag, width: int) -> dict[str, np.ndarray]:
+    """The bag as two ``(rows, width)`` matrices, ids and counts; a posting with more distinct
+    n-grams keeps the lowest ids (frequent words first, then bigrams, then characters)."""
+    ids = _pad(*truncate_ids(bag.ids, bag.splits, width, "head"), width, "post")
+    counts = _pad(*truncate_ids(bag.counts, bag.splits, width, "head"), width, "post")
+    return {"ngram_ids": ids, "ngram_counts": counts}
+
+
 def model_inputs(
-    flat: np.ndarray, splits: np.ndarray, params: dict[str, Any], vocab_size: int
+    flat: np.ndarray,
+    splits: np.ndarray,
+    params: dict[str, Any],
+    vocab_size: int,
+    chars: tuple[np.ndarray, np.ndarray] | None = None,
+    bag: Bag | None = None,
 ) -> dict[str, np.ndarray]:
-    """The arrays a model built from ``params`` takes, from ragged token ids (train or serve)."""
+    """The arrays a model built from ``params`` takes, from ragged token ids and (with
+    ``char_ngrams``) character n-gram ids, or a precomputed ``bag`` (train or serve)."""
     max_len, padding = params["max_len"], params["padding"]
     keep = _keep(params["truncate"], padding)
-    cut = truncate_ids(flat, splits, max_len, keep)
-    inputs = {"token_ids": _pad(*cut, max_len, padding)}
-    if params["ngrams"]:
-        # a row of n tokens has at most n unigrams and n - 1 bigrams: it fits without cutting
-        grams = ngram_ids(*cut, vocab_size, params["ngrams"], params["ngram_buckets"])
-        inputs["ngram_ids"] = _pad(*grams, max_len * params["ngrams"], "post")
+    inputs = {"token_ids": _pad(*truncate_ids(flat, splits, max_len, keep), max_len, padding)}
+    if has_bag(params):
+        bag = bag or distinct_ngrams(flat, splits, chars, params, vocab_size)
+        inputs.update(bag_inputs(bag, params["ngram_width"]))
     return inputs
 
 
@@ -192,7 +325,7 @@ def fingerprint(split: Split, settings: dict[str, Any]) -> str:
     """Hash of the split's texts and labels and the preprocessing settings."""
     h = hashlib.sha256(json.dumps({**settings, "v": CACHE_VERSION}, sort_keys=True).encode())
     h.update(json.dumps(split.classes).encode())
-    for part in ("train", "val", "test"):
+    for part in PARTS:
         h.update(part.encode())
         h.update(split.labels[part].tobytes())
         for text in split.texts[part]:
@@ -211,18 +344,21 @@ def vectorize(split: Split, vocab_size: int = 20000, cache_dir: Path | None = No
     if hit:
         with np.load(path, allow_pickle=False) as z:
             vocabulary = [str(w) for w in z["vocabulary"]]
-            tokens = {p: (z[f"{p}_ids"], z[f"{p}_splits"]) for p in ("train", "val", "test")}
+            tokens = {p: (z[f"{p}_ids"], z[f"{p}_splits"]) for p in PARTS}
+            chars = {p: (z[f"{p}_chars"], z[f"{p}_char_splits"]) for p in PARTS}
     else:
         import tensorflow as tf
 
         layer = make_vectorizer(vocab_size)
         layer.adapt(tf.data.Dataset.from_tensor_slices(split.texts["train"]).batch(1024))
         vocabulary = [str(w) for w in layer.get_vocabulary()]
-        tokens = {p: tokenize(layer, split.texts[p]) for p in ("train", "val", "test")}
+        tokens = {p: tokenize(layer, split.texts[p]) for p in PARTS}
+        chars = {p: char_ngram_ids(split.texts[p]) for p in PARTS}
         cache_dir.mkdir(parents=True, exist_ok=True)
-        arrays = {
-            f"{p}_{k}": a for p, (i, s) in tokens.items() for k, a in (("ids", i), ("splits", s))
-        }
+        arrays = {}
+        for p in PARTS:
+            arrays[f"{p}_ids"], arrays[f"{p}_splits"] = tokens[p]
+            arrays[f"{p}_chars"], arrays[f"{p}_char_splits"] = chars[p]
         atomic_write(
             path, lambda tmp: np.savez(tmp, vocabulary=np.array(vocabulary, dtype=str), **arrays)
         )
@@ -230,6 +366,7 @@ def vectorize(split: Split, vocab_size: int = 20000, cache_dir: Path | None = No
         split=split,
         vocabulary=vocabulary,
         tokens=tokens,
+        chars=chars,
         fingerprint=key,
         cache_hit=hit,
         prep_seconds=time.perf_counter() - start,

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..data.tokens import bag_rows, has_bag
 from .losses import training_loss
 
 
@@ -49,18 +50,45 @@ def _masked_pooling(mode: str, name: str | None = None):
     return MaskedPooling(name=name or f"{mode}_pool")
 
 
-def _ngram_branch(params: dict[str, Any], vocab_size: int, inputs: dict[str, Any]):
-    """Averaged embeddings of the posting's word n-grams (fastText-style), one vector."""
+def _tfidf_bag(name: str):
+    import keras
+    from keras import ops
+
+    class TfidfBag(keras.layers.Layer):
+        """Sum of n-gram embeddings weighted by TF-IDF (sublinear tf x idf, L2-normalised)."""
+
+        def call(self, inputs):
+            vectors, idf, counts = inputs
+            weight = (1.0 + ops.log(ops.maximum(counts, 1.0))) * ops.cast(idf[..., 0], "float32")
+            weight = weight * ops.cast(counts > 0, "float32")
+            norm = ops.sqrt(ops.sum(weight * weight, axis=1, keepdims=True))
+            weight = weight / ops.maximum(norm, 1e-6)
+            return ops.sum(vectors * ops.cast(ops.expand_dims(weight, -1), vectors.dtype), axis=1)
+
+    return TfidfBag(name=name)
+
+
+def _ngram_branch(
+    params: dict[str, Any], vocab_size: int, inputs: dict[str, Any], idf: np.ndarray | None
+):
+    """The posting's n-grams as one vector: their embeddings weighted by TF-IDF, so the branch
+    starts where a linear model on TF-IDF features does. The idf (from the training split) is
+    a frozen table, saved with the weights."""
     import keras
     from keras import layers
 
-    width = params["max_len"] * params["ngrams"]
-    inputs["ngram_ids"] = keras.Input(shape=(width,), dtype="int32", name="ngram_ids")
-    rows = vocab_size + (params["ngram_buckets"] if params["ngrams"] >= 2 else 0)
-    x = layers.Embedding(rows, params["ngram_dim"], mask_zero=True, name="ngram_embedding")(
-        inputs["ngram_ids"]
+    width = params["ngram_width"]
+    ids = inputs["ngram_ids"] = keras.Input(shape=(width,), dtype="int32", name="ngram_ids")
+    counts = inputs["ngram_counts"] = keras.Input(
+        shape=(width,), dtype="float32", name="ngram_counts"
     )
-    return _masked_pooling("mean", name="ngram_mean")(x)
+    rows = bag_rows(params, vocab_size)
+    init = keras.initializers.Constant(idf[:, None]) if idf is not None else "zeros"
+    weights = layers.Embedding(
+        rows, 1, trainable=False, embeddings_initializer=init, name="ngram_idf"
+    )(ids)
+    vectors = layers.Embedding(rows, params["ngram_dim"], name="ngram_embedding")(ids)
+    return _tfidf_bag("ngram_tfidf")([vectors, weights, counts])
 
 
 def build_model(
@@ -68,8 +96,10 @@ def build_model(
     vocab_size: int,
     n_classes: int,
     embedding_matrix: np.ndarray | None = None,
+    idf: np.ndarray | None = None,
 ):
-    """The classifier described by ``params`` (see jobsearch.params), uncompiled."""
+    """The classifier described by ``params`` (see jobsearch.params), uncompiled. ``idf``
+    weights the n-gram branch (zeros when None: a model whose weights are loaded next)."""
     import keras
     from keras import layers
 
@@ -97,9 +127,9 @@ def build_model(
     x = layers.Bidirectional(lstm, name="bilstm")(x) if params["bidirectional"] else lstm(x)
     if params["lstm_output"] != "last":
         x = _masked_pooling(params["lstm_output"])(x)
-    if params["ngrams"]:
+    if has_bag(params):
         x = layers.Concatenate(name="lstm_and_ngrams")(
-            [x, _ngram_branch(params, vocab_size, inputs)]
+            [x, _ngram_branch(params, vocab_size, inputs, idf)]
         )
     for i, layer in enumerate(params["dense_layers"]):
         if layer["dropout"] > 0:

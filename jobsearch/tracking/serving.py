@@ -65,14 +65,17 @@ class IndustryClassifier(mlflow.pyfunc.PythonModel):
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Class probabilities for raw texts (the weighted average over the members)."""
         from ..data.load import clean_text
-        from ..data.tokens import model_inputs, tokenize
+        from ..data.tokens import char_ngram_ids, model_inputs, tokenize
         from ..model.train import predict_proba
 
         if not texts:
             return np.zeros((0, len(self.classes)), dtype=np.float32)
-        flat, splits = tokenize(self.vectorizer, [clean_text(t) for t in texts])
+        texts = [clean_text(t) for t in texts]
+        flat, splits = tokenize(self.vectorizer, texts)
+        chars = char_ngram_ids(texts) if any(p["char_ngrams"] for p, _, _ in self.members) else None
+        vocab = len(self.vocabulary)
         return sum(
-            weight * predict_proba(model, model_inputs(flat, splits, params, len(self.vocabulary)))
+            weight * predict_proba(model, model_inputs(flat, splits, params, vocab, chars))
             for params, weight, model in self.members
         )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from jobsearch.data.tokens import pad_ids, prepare_dataset
@@ -72,3 +74,53 @@ def test_max_len_percentile_of_training_lengths(tiny_data):
     assert tiny_data.length_at("p100") == lengths.max()
     assert tiny_data.length_at("p50") == int(np.ceil(np.percentile(lengths, 50)))
     assert tiny_data.length_at(37) == 37
+
+
+def test_character_ngrams_are_shared_by_inflections_and_stable():
+    from jobsearch.data.tokens import CHAR_BUCKETS, char_ngram_ids
+
+    flat, splits = char_ngram_ids(["Manager", "managers!", ""])
+    rows = [set(flat[a:b].tolist()) for a, b in itertools.pairwise(splits)]
+    assert len(rows[0]) > 10 and rows[2] == set()
+    assert len(rows[0] & rows[1]) == len(rows[0]) - 4  # only the 4 word-end grams differ
+    assert flat.max() < CHAR_BUCKETS
+    # CRC-32, not Python's salted hash: the same ids in every process
+    assert char_ngram_ids(["Manager"])[0].tolist() == flat[: splits[1]].tolist()
+    assert flat[0] == __import__("zlib").crc32(b" m") % CHAR_BUCKETS
+
+
+def test_bag_counts_each_distinct_ngram_once_and_keeps_words_first():
+    from jobsearch.data.tokens import bag_inputs, distinct_ngrams
+
+    flat = np.array([5, 6, 5, 6, 7], dtype=np.int32)  # "a b a b" and "c"
+    splits = np.array([0, 4, 5])
+    chars = (np.array([2, 2, 9], dtype=np.int32), np.array([0, 2, 3]))
+    params = resolve_params({"ngrams": 2, "ngram_buckets": 10, "char_ngrams": True})
+    bag = distinct_ngrams(flat, splits, chars, params, vocab_size=20)
+    first = dict(zip(bag.ids[: bag.splits[1]].tolist(), bag.counts[: bag.splits[1]].tolist()))
+    bigram = lambda a, b: 20 + (a * 1_000_003 + b) % 10  # noqa: E731
+    char = 30 + 2
+    assert first[5] == 2 and first[6] == 2 and first[char] == 2
+    assert first[bigram(5, 6)] == 2 and first[bigram(6, 5)] == 1
+    x = bag_inputs(bag, width=2)
+    assert x["ngram_ids"].tolist() == [[5, 6], [7, 30 + 9]]
+    assert x["ngram_counts"].tolist() == [[2.0, 2.0], [1.0, 1.0]]
+
+
+def test_bag_width_and_idf_from_the_training_split(tiny_data):
+    params = resolve_params({"ngram_width": "p100"})
+    bag = tiny_data.bag("train", params)
+    counts = np.diff(bag.splits)
+    assert tiny_data.bag_width(params) == counts.max()
+    assert tiny_data.resolve_lengths({**params, "ngram_width": 7})["ngram_width"] == 7
+    idf = tiny_data.idf(params)
+    n = len(counts)
+    seen_everywhere = np.bincount(bag.ids, minlength=len(idf)) == n
+    assert np.allclose(idf[seen_everywhere], 1.0)  # smoothed: log((1+n)/(1+n)) + 1
+    assert np.isclose(idf.max(), np.log(1 + n) + 1)  # never seen in training
+    x = tiny_data.inputs("val", params)
+    assert (
+        x["ngram_ids"].shape
+        == x["ngram_counts"].shape
+        == (len(tiny_data.labels["val"]), counts.max())
+    )

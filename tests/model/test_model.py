@@ -66,12 +66,31 @@ def test_class_weighted_blended_loss_matches_numpy():
     assert float(training_loss(None, weights)(y, probs)) == pytest.approx(per.mean(), rel=1e-5)
 
 
-def test_ngram_branch_joins_the_pooled_lstm_output():
+def test_ngram_branch_is_a_tfidf_weighted_bag_joined_to_the_lstm():
+    from jobsearch.data.tokens import CHAR_BUCKETS
     from jobsearch.model.build import build_model
 
-    params = resolve_params({"ngrams": 2, "ngram_buckets": 50, "ngram_dim": 6, "max_len": 12})
-    model = build_model(params, vocab_size=100, n_classes=5)
-    assert sorted(model.input) == ["ngram_ids", "token_ids"]
+    base = {"ngrams": 2, "ngram_buckets": 50, "ngram_dim": 6, "max_len": 12, "ngram_width": 4}
+    params = resolve_params({**base, "char_ngrams": False})
+    idf = np.linspace(1.0, 3.0, 150).astype(np.float32)
+    model = build_model(params, vocab_size=100, n_classes=5, idf=idf)
+    assert sorted(model.input) == ["ngram_counts", "ngram_ids", "token_ids"]
     assert model.get_layer("ngram_embedding").input_dim == 150
     assert model.get_layer("lstm_and_ngrams").output.shape[-1] == 64 + 6
-    assert model.get_layer("ngram_ids").output.shape[-1] == 24
+    assert not model.get_layer("ngram_idf").trainable
+    # the bag is sum_i w_i * E[id_i] with w = (1 + log tf) * idf, L2-normalised, padding 0
+    import keras
+
+    bag = keras.Model(model.input, model.get_layer("ngram_tfidf").output)
+    ids, counts = np.array([[3, 70, 120, 0]]), np.array([[1.0, 4.0, 2.0, 0.0]], np.float32)
+    out = bag({"token_ids": np.ones((1, 12)), "ngram_ids": ids, "ngram_counts": counts})
+    w = (1 + np.log(counts[0, :3])) * idf[ids[0, :3]]
+    table = model.get_layer("ngram_embedding").get_weights()[0]
+    expected = (w / np.linalg.norm(w)) @ table[ids[0, :3]]
+    np.testing.assert_allclose(np.asarray(out)[0], expected, rtol=1e-5, atol=1e-6)
+    with_chars = build_model(resolve_params({**base, "char_ngrams": True}), 100, 5)
+    assert with_chars.get_layer("ngram_embedding").input_dim == 150 + CHAR_BUCKETS
+    chars_only = build_model(resolve_params({**base, "ngrams": 0, "char_ngrams": True}), 100, 5)
+    assert chars_only.get_layer("ngram_embedding").input_dim == CHAR_BUCKETS
+    plain = build_model(resolve_params({**base, "ngrams": 0, "char_ngrams": False}), 100, 5)
+    assert sorted(plain.input) == ["token_ids"]
