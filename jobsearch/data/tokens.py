@@ -29,7 +29,7 @@ from .load import Split, load_split
 STANDARDIZE = "lower_and_strip_punctuation"
 OOV_ID = 1
 CACHE_VERSION = 2
-CHAR_BUCKETS = 2**17
+CHAR_BUCKETS = 2**16
 CHAR_NGRAMS = (2, 5)
 _CHUNK = 8192
 PARTS = ("train", "val", "test")
@@ -338,7 +338,8 @@ def vectorize(split: Split, vocab_size: int = 20000, cache_dir: Path | None = No
     """Tokenize a split, reusing the on-disk cache when the same data was seen before."""
     start = time.perf_counter()
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    key = fingerprint(split, {"vocab_size": vocab_size, "standardize": STANDARDIZE})
+    settings = {"vocab_size": vocab_size, "standardize": STANDARDIZE, "chars": CHAR_BUCKETS}
+    key = fingerprint(split, settings)
     path = cache_dir / f"tokens-{key}.npz"
     hit = path.is_file()
     if hit:
