@@ -100,7 +100,10 @@ def _champion_objective(client, name: str, objective: str, data) -> float | None
     same_data = tags.get(FINGERPRINT) == data.fingerprint
     if same_data and tags.get("objective") == objective and "val_objective" in tags:
         return float(tags["val_objective"])
-    model = mlflow.pyfunc.load_model(f"models:/{name}@{CHAMPION}")
+    try:
+        model = mlflow.pyfunc.load_model(f"models:/{name}@{CHAMPION}")
+    except ValueError:  # logged by an older jobsearch that this one cannot rebuild: it cannot
+        return None  # serve here either, so the newcomer takes the alias
     probs = model.unwrap_python_model().predict_proba(data.split.texts["val"])
     champion_classes = model.unwrap_python_model().classes
     index = {c: i for i, c in enumerate(champion_classes)}
@@ -176,5 +179,5 @@ def load_model(uri: str, tracking_uri: str | None = None):
     mlflow.set_tracking_uri(tracking_uri)
     try:
         return mlflow.pyfunc.load_model(uri)
-    except (MlflowException, OSError) as exc:
+    except (MlflowException, OSError, ValueError) as exc:
         raise ModelLoadError(f"cannot load model {uri!r}: {first_line(exc)}") from None

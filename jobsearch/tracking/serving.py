@@ -33,6 +33,23 @@ def as_texts(model_input: Any) -> list[str]:
     raise ValueError(f"cannot read texts from {type(model_input).__name__}")
 
 
+def member_params(logged: dict[str, Any]) -> dict[str, Any]:
+    """The params a logged model ran with. Params added since take their defaults, except the
+    character n-grams (off before they existed); a model from before the TF-IDF n-gram branch
+    (no ``ngram_width``) cannot be rebuilt and is refused in one line."""
+    from ..params import PARAMS, resolve_params
+
+    params = {k: v for k, v in logged.items() if k in PARAMS}
+    if "ngram_width" not in params:
+        if params.get("ngrams", 0):
+            raise ValueError(
+                "this model was logged by an older jobsearch (averaged n-gram branch) and "
+                "cannot be loaded by this version: run the search again to retrain it"
+            )
+        params["char_ngrams"] = False
+    return resolve_params(params)
+
+
 class IndustryClassifier(mlflow.pyfunc.PythonModel):
     """Cleans and tokenizes raw text exactly as in training, then predicts the top industries."""
 
@@ -40,7 +57,6 @@ class IndustryClassifier(mlflow.pyfunc.PythonModel):
         from ..data.tokens import make_vectorizer
         from ..model.build import build_model
         from ..model.session import quiet_tensorflow
-        from ..params import PARAMS, resolve_params
 
         quiet_tensorflow()
 
@@ -56,8 +72,7 @@ class IndustryClassifier(mlflow.pyfunc.PythonModel):
         total = sum(m["weight"] for m in members)
         self.members = []
         for member in members:
-            # params added after a model was logged take their defaults, which is what ran
-            params = resolve_params({k: v for k, v in member["params"].items() if k in PARAMS})
+            params = member_params(member["params"])
             model = build_model(params, len(self.vocabulary), len(self.classes))
             model.load_weights(context.artifacts[member["artifact"]])
             self.members.append((params, member["weight"] / total, model))

@@ -280,3 +280,14 @@ def test_baseline_logs_same_metric_names(tiny_csv, tmp_path, store):
     }
     assert lstm_names <= set(run.data.metrics)
     assert 0.2 < run.data.metrics["test_accuracy"] <= 1
+
+
+def test_models_logged_before_the_tfidf_branch_load_or_are_refused_clearly():
+    from jobsearch.tracking.serving import member_params
+
+    old_plain = {"ngrams": 0, "max_len": 40, "lstm_units": 8}
+    assert member_params(old_plain)["char_ngrams"] is False  # what it ran with
+    with pytest.raises(ValueError, match="older jobsearch"):
+        member_params({"ngrams": 2, "max_len": 40})
+    new = member_params({"ngrams": 2, "ngram_width": 30, "max_len": 40, "unknown_old": 1})
+    assert new["char_ngrams"] is True and new["ngram_width"] == 30
