@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .data import Dataset, prepare_dataset
+from .data.tokens import has_bag
 from .model.metrics import OBJECTIVES, objective_value
 from .params import ParamError, resolve_params
 from .util import fault_point, first_line
@@ -117,7 +118,6 @@ def _train_and_evaluate(
     pruner: Pruner | None,
     weights_path: Path | None,
 ) -> None:
-    from .data.tokens import has_bag
     from .device import device_info
     from .model.build import build_model, compile_model, cudnn_compatible
     from .model.embeddings import initial_vectors

@@ -243,14 +243,13 @@ def distinct_ngrams(
 ) -> Bag:
     """The bag of each whole posting: its word n-grams, then its character n-grams
     (offset past the word rows), each id once with its count."""
+    rows = bag_rows(params, vocab_size)
     parts = []
     if params["ngrams"]:
         parts.append(ngram_ids(flat, splits, vocab_size, params["ngrams"], params["ngram_buckets"]))
     if params["char_ngrams"]:
-        offset = bag_rows(params, vocab_size) - CHAR_BUCKETS
-        parts.append((chars[0].astype(np.int64) + offset, chars[1]))
+        parts.append((chars[0].astype(np.int64) + rows - CHAR_BUCKETS, chars[1]))
     n = len(splits) - 1
-    rows = bag_rows(params, vocab_size)
     doc = np.concatenate([np.repeat(np.arange(n, dtype=np.int64), np.diff(s)) for _, s in parts])
     ids = np.concatenate([f.astype(np.int64) for f, _ in parts])
     keys, counts = np.unique(doc * rows + ids, return_counts=True)
@@ -265,9 +264,11 @@ def distinct_ngrams(
 def bag_inputs(bag: Bag, width: int) -> dict[str, np.ndarray]:
     """The bag as two ``(rows, width)`` matrices, ids and counts; a posting with more distinct
     n-grams keeps the lowest ids (frequent words first, then bigrams, then characters)."""
-    ids = _pad(*truncate_ids(bag.ids, bag.splits, width, "head"), width, "post")
-    counts = _pad(*truncate_ids(bag.counts, bag.splits, width, "head"), width, "post")
-    return {"ngram_ids": ids, "ngram_counts": counts}
+    kept, splits = truncate_ids(np.arange(len(bag.ids)), bag.splits, width, "head")
+    return {
+        "ngram_ids": _pad(bag.ids[kept], splits, width, "post"),
+        "ngram_counts": _pad(bag.counts[kept], splits, width, "post"),
+    }
 
 
 def model_inputs(

@@ -25,7 +25,7 @@ def _initializer(spec: Any):
     return keras.initializers.get(spec)
 
 
-def _masked_pooling(mode: str, name: str | None = None):
+def _masked_pooling(mode: str):
     import keras
     from keras import ops
 
@@ -47,7 +47,7 @@ def _masked_pooling(mode: str, name: str | None = None):
         def compute_mask(self, inputs, mask=None):
             return None
 
-    return MaskedPooling(name=name or f"{mode}_pool")
+    return MaskedPooling(name=f"{mode}_pool")
 
 
 def _tfidf_bag(name: str):
