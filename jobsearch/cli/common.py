@@ -104,12 +104,16 @@ def fail(message: str) -> int:
 
 # TensorFlow's native libraries log through absl before anything can configure it, so
 # TF_CPP_MIN_LOG_LEVEL cannot silence these lines (oneDNN notices, "could not find cuda
-# drivers", cuInit errors); the command lines drop them from stderr and keep everything else.
+# drivers", cuInit errors), nor Spark's JVM its start-up banner and log4j warnings; the command
+# lines drop them from stderr and keep everything else.
 _NATIVE_LINE = re.compile(
     rb"^(WARNING: All log messages before absl::InitializeLog\(\)"
-    rb"|[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w.]+:\d+\])"
+    rb"|[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w.]+:\d+\]"
+    rb"|WARNING: Using incubator modules|Using Spark's default log4j profile"
+    rb"|Setting default log level to|To adjust logging level use sc\.setLogLevel"
+    rb"|\d\d/\d\d/\d\d \d\d:\d\d:\d\d (WARN|INFO) )"
 )
-_NATIVE_START = re.compile(rb"^([IWEF]\d|WARNING: All)")
+_NATIVE_START = re.compile(rb"^([IWEF]\d|WARNING: |Using Spark|Setting default|To adjust|\d\d/)")
 SHOW_NATIVE_LOGS = "JOBSEARCH_NATIVE_LOGS"
 
 

@@ -116,12 +116,29 @@ def search_parser(algo: str | None = None) -> OneLineParser:
     parser.add_argument(
         "--no-register", action="store_true", help="do not log and register the best model"
     )
+    parser.add_argument(
+        "--parallelism",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="run up to N trials at once as Spark tasks (hyperopt's SparkTrials; needs "
+        "pip install 'jobsearch[spark]' and Java 17+); on local[N] unless --spark-master",
+    )
+    parser.add_argument(
+        "--spark-master",
+        default=None,
+        metavar="URL",
+        help="run the trials on this Spark cluster, e.g. spark://HOST:7077 (implies Spark "
+        "even with --parallelism 1); its workers need jobsearch installed",
+    )
     if algo in (None, "tpe"):
         parser.add_argument(
             "--startup-trials",
             type=positive_int,
-            default=DEFAULT_STARTUP_TRIALS,
-            help="random trials before TPE starts modelling (TPE only)",
+            default=None,
+            help="random trials before TPE starts modelling (TPE only); default: "
+            f"{DEFAULT_STARTUP_TRIALS}, or 2 x --parallelism if larger, since N trials in "
+            "flight are proposed without each other's results",
         )
     return parser
 
@@ -148,6 +165,7 @@ def main(argv: list[str] | None = None, algo: str | None = None) -> int:
     from ..params import ParamError
     from ..report.summary import format_summary
     from ..search.run import DEFAULT_STATE_DIR, SearchConfig, SearchError, execute
+    from ..search.samplers.tpe import startup_trials_for
     from ..search.space import SpaceError, load_space
     from ..search.state import state_path
     from ..tracking.mlflow import (
@@ -189,11 +207,17 @@ def main(argv: list[str] | None = None, algo: str | None = None) -> int:
             stop_after=args.stop_after,
             resume=args.resume,
             prune=not args.no_prune,
-            sampler_options=({"startup_trials": args.startup_trials} if algo == "tpe" else {}),
+            sampler_options=(
+                {"startup_trials": args.startup_trials or startup_trials_for(args.parallelism)}
+                if algo == "tpe"
+                else {}
+            ),
             model_name=args.model_name or experiment,
             register=not args.no_register,
             data_source=str(args.data) if args.data else "demo",
             overrides=overrides,
+            parallelism=args.parallelism,
+            spark_master=args.spark_master,
         )
         print(format_summary(execute(cfg, data)))
     except (SpaceError, DataError, ParamError, SearchError, TrackingError, RegistryError) as exc:

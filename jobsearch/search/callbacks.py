@@ -47,14 +47,15 @@ class Checkpoint(Callback):
     def __init__(self, path: Path) -> None:
         self.path, self.workdir = path, path.parent
 
-    def prune_files(self, records: list[TrialRecord]) -> None:
-        """Delete the weights and predictions of trials no longer among the best."""
-        kept = kept_trials(records)
-        keep = {trial_weights(self.workdir, t) for t in kept}
-        keep |= {trial_probs(self.workdir, t) for t in kept}
+    def prune_files(self, records: list[TrialRecord], finished_only: bool = False) -> None:
+        """Delete the weights and predictions of trials no longer among the best; with
+        ``finished_only``, only of trials in ``records`` (others may still be running)."""
+        kept = set(kept_trials(records))
+        finished = {r.tid for r in records}
         for suffix in (WEIGHTS_SUFFIX, PROBS_SUFFIX):
             for stale in self.workdir.glob(f"trial-*{suffix}"):
-                if stale not in keep:
+                tid = int(stale.name[len("trial-") :].split(".")[0]) - 1
+                if tid not in kept and (tid in finished or not finished_only):
                     stale.unlink(missing_ok=True)
 
     def on_trial_end(self, loop, record, result, improved) -> None:
@@ -66,7 +67,7 @@ class Checkpoint(Callback):
                 lambda tmp: np.savez(tmp, val=probs["val"], test=probs["test"]),
             )
         save_state(self.path, loop.state)
-        self.prune_files(loop.state.trials)
+        self.prune_files(loop.state.trials, finished_only=True)
 
     def on_interrupt(self, loop: SearchLoop) -> None:
         save_state(self.path, loop.state)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import signal
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +57,8 @@ class SearchConfig:
     show_progress: bool = True
     data_source: str = "demo"
     overrides: dict[str, Any] = field(default_factory=dict)
+    parallelism: int = 1
+    spark_master: str | None = None
 
     def identity(self, data: Dataset) -> dict[str, Any]:
         """What must match for a saved search to be resumed by this config."""
@@ -75,6 +79,7 @@ class SearchConfig:
             "seed": self.seed,
             "space_file": str(self.space.path),
             "prune": self.prune,
+            "parallelism": self.parallelism,
             **self.sampler_options,
             "objective": self.objective,
             "data": self.data_source,
@@ -97,6 +102,59 @@ class InProcessEvaluator:
             pruner=pruner,
             weights_path=trial_weights(self.workdir, tid),
         )
+
+
+class SparkEvaluator:
+    """Runs a trial in a Spark task: the data from a broadcast (tokenized once, by the driver)
+    and its own MLflow client, nested under the search.
+
+    On ``local[N]`` the executors share the driver's disk and write the weights where the
+    one-at-a-time loop does. On a cluster (``workdir`` None) a trial that can still be among the
+    kept ones stores its weights with its own run, and the driver fetches them if it is kept.
+    """
+
+    def __init__(
+        self, cfg: SearchConfig, data_broadcast, search_run, uri: str, workdir: Path | None
+    ) -> None:
+        self.objective, self.data, self.uri, self.workdir = (
+            cfg.objective,
+            data_broadcast,
+            uri,
+            workdir,
+        )
+        self.experiment, self.parent_run_id = search_run.experiment, search_run.run_id
+        # MLflow credentials and retry settings travel with the task to other machines
+        self.env = {k: v for k, v in os.environ.items() if k.startswith("MLFLOW_")}
+
+    def remote(
+        self, tid: int, params: dict[str, Any], pruner: Pruner | None, keep_below: float | None
+    ) -> TrialResult:
+        """Run trial ``tid`` on an executor; ``keep_below`` is the loss a trial must beat to
+        be kept (None: any finished trial may be)."""
+        from ..tracking.mlflow import TRIAL_FILES, MlflowTrialRecorder
+
+        for key, value in self.env.items():
+            os.environ.setdefault(key, value)
+        recorder = MlflowTrialRecorder(
+            self.uri,
+            self.experiment,
+            run_name=f"trial-{tid + 1:03d}",
+            parent_run_id=self.parent_run_id,
+        )
+        with tempfile.TemporaryDirectory() as tmp:
+            path = trial_weights(self.workdir or Path(tmp), tid)
+            result = run_experiment(
+                params,
+                self.data.value,
+                objective=self.objective,
+                recorder=recorder,
+                pruner=pruner,
+                weights_path=path,
+            )
+            keep = result.ok and (keep_below is None or result.loss < keep_below)
+            if self.workdir is None and keep and path.is_file():
+                recorder.client.log_artifact(result.run_id, str(path), TRIAL_FILES)
+        return result
 
 
 def _open(cfg: SearchConfig, data: Dataset, client, path: Path):
@@ -287,22 +345,47 @@ def execute(cfg: SearchConfig, data: Dataset) -> dict[str, Any]:
         )
     uri = resolve_tracking_uri(cfg.tracking_uri)
     client = get_client(uri)
+    spark = None
+    if cfg.parallelism > 1 or cfg.spark_master:  # started first: a failure writes nothing
+        from .parallel import SparkUnavailable, spark_session
+
+        try:
+            spark = spark_session(cfg.spark_master or f"local[{cfg.parallelism}]")
+        except SparkUnavailable as exc:
+            raise SearchError(str(exc)) from None
     path = state_path(cfg.state_dir, cfg.experiment)
     state, run = _open(cfg, data, client, path)
     checkpoint = Checkpoint(path)
     checkpoint.prune_files(state.trials)
     tracking = Tracking(run, path, cfg.objective, searched_columns(cfg.space))
     progress = Progress(cfg.algo, cfg.trials, len(state.trials), cfg.objective, cfg.show_progress)
-    loop = SearchLoop(
-        make_sampler(cfg.algo, cfg.space, cfg.seed, **cfg.sampler_options),
-        InProcessEvaluator(cfg, data, run, uri, path.parent),
-        state,
-        trials=cfg.trials,
-        timeout=cfg.timeout,
-        stop_after=cfg.stop_after,
-        pruner=MedianPruner() if cfg.prune else None,
-        callbacks=[checkpoint, tracking, progress],
-    )
+    sampler = make_sampler(cfg.algo, cfg.space, cfg.seed, **cfg.sampler_options)
+    options = {
+        "trials": cfg.trials,
+        "timeout": cfg.timeout,
+        "stop_after": cfg.stop_after,
+        "pruner": MedianPruner() if cfg.prune else None,
+        "callbacks": [checkpoint, tracking, progress],
+    }
+    if spark is not None:
+        from .parallel import SparkSearchLoop
+
+        local = (cfg.spark_master or "local").startswith("local")
+        workdir = path.parent.resolve() if local else None
+        evaluator = SparkEvaluator(cfg, spark.sparkContext.broadcast(data), run, uri, workdir)
+        loop: SearchLoop = SparkSearchLoop(
+            sampler,
+            evaluator,
+            state,
+            spark=spark,
+            parallelism=cfg.parallelism,
+            workdir=path.parent,
+            fetch_weights=None if local else run.fetch_trial_file,
+            **options,
+        )
+    else:
+        evaluator = InProcessEvaluator(cfg, data, run, uri, path.parent)
+        loop = SearchLoop(sampler, evaluator, state, **options)
     previous = signal.getsignal(signal.SIGTERM)
 
     def _term(signum, frame):

@@ -1,17 +1,26 @@
-"""The docker-compose tracking server, run as its service runs (command, environment and basic
-auth as written), on the real PostgreSQL; a search through it with a teammate's credentials."""
+"""The docker-compose services, run as they run (commands, environment and basic auth as
+written): the tracking server on the real PostgreSQL, a search through it with a teammate's
+credentials, and a Spark master and worker (pyspark's own launcher) running a search's trials
+two at a time."""
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import itertools
 import json
+import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
 import yaml
@@ -24,6 +33,8 @@ ENV_EXAMPLE = dict(
     for line in (ROOT / ".env.example").read_text().splitlines()
     if line.strip() and not line.startswith("#")
 )
+SPARK_MASTER = ["spark-class", "org.apache.spark.deploy.master.Master"]
+SPARK_WORKER = ["spark-class", "org.apache.spark.deploy.worker.Worker"]
 VARIABLE = re.compile(r"\$\{(\w+)(?::([-?])([^}]*))?\}")
 
 
@@ -79,7 +90,7 @@ def _server(database: str, port: int, tmp_path) -> tuple[list[str], dict[str, st
         args.append(f"{flag}={replace[flag]}" if flag in replace else part)
     assert command[0] == "mlflow"
     env = {k: interpolate(v, ENV_EXAMPLE) for k, v in service["environment"].items()}
-    ini = (ROOT / "docker" / "mlflow" / "basic_auth.ini").read_text()
+    ini = (ROOT / "docker" / "basic_auth.ini").read_text()
     ini = re.sub(r"(?m)^database_uri = .*$", f"database_uri = sqlite:///{tmp_path}/auth.db", ini)
     (tmp_path / "basic_auth.ini").write_text(ini)
     env["MLFLOW_AUTH_CONFIG_PATH"] = str(tmp_path / "basic_auth.ini")
@@ -123,23 +134,37 @@ def _call(uri: str, path: str, body: dict | None = None, user: tuple[str, str] |
 
 def test_compose_file_is_what_the_tests_run():
     services = COMPOSE["services"]
-    assert set(services) == {"db", "mlflow"}
+    assert set(services) == {"db", "mlflow", "spark-master", "spark-worker", "search"}
     assert re.fullmatch(r"postgres:\d+\.\d+", services["db"]["image"])  # pinned
-    mlflow = services["mlflow"]
-    assert mlflow["build"] == "./docker/mlflow"
-    dockerfile = (ROOT / "docker" / "mlflow" / "Dockerfile").read_text()
+    # one image, the project's, for every other service
+    for name in ("mlflow", "spark-master", "spark-worker", "search"):
+        assert services[name]["image"] == "jobsearch:0.1.0", name
+        assert services[name]["build"] == {"context": ".", "dockerfile": "docker/Dockerfile"}
+    dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
     from importlib.metadata import version
 
-    assert f"FROM ghcr.io/mlflow/mlflow:v{version('mlflow')}" in dockerfile
-    assert mlflow["image"].endswith(f":{version('mlflow')}")
-    assert "COPY basic_auth.ini /etc/mlflow/basic_auth.ini" in dockerfile
+    for package in ("mlflow[auth]", "pyspark", "psycopg2-binary", "httptools"):
+        assert re.search(rf'"{re.escape(package)}==[\d.]+"', dockerfile), package
+    assert f'"mlflow[auth]=={version("mlflow")}"' in dockerfile
+    assert f'"pyspark=={version("pyspark")}"' in dockerfile
+    assert "openjdk-17" in dockerfile and '-e ".[spark,server]"' in dockerfile
+    assert "COPY docker/basic_auth.ini /etc/mlflow/basic_auth.ini" in dockerfile
+    mlflow = services["mlflow"]
     assert mlflow["environment"]["MLFLOW_AUTH_CONFIG_PATH"] == "/etc/mlflow/basic_auth.ini"
     assert "--app-name=basic-auth" in mlflow["command"]
+    # the commands the Spark test runs
+    assert services["spark-master"]["command"][:2] == SPARK_MASTER
+    assert services["spark-worker"]["command"][:2] == SPARK_WORKER
+    assert services["search"]["entrypoint"][:3] == ["python", "-m", "jobsearch.tpe"]
     # published only on this machine unless the user opts in; no secret in the repository
     assert [interpolate(p, {}) for p in mlflow["ports"]] == ["127.0.0.1:5000:5000"]
+    assert [interpolate(p, {}) for p in services["spark-master"]["ports"]] == [
+        "127.0.0.1:8080:8080"
+    ]
     referenced = set(VARIABLE.findall((ROOT / "docker-compose.yml").read_text()))
     assert {name for name, _, _ in referenced} <= set(ENV_EXAMPLE)
     assert ".env" in (ROOT / ".gitignore").read_text().splitlines()
+    assert ".env" in (ROOT / ".dockerignore").read_text().splitlines()
 
 
 def test_search_through_the_authenticated_compose_server(database, tiny_csv, tmp_path):
@@ -244,3 +269,131 @@ def test_search_rides_out_a_server_restart(database, tiny_csv, tmp_path):
         search.kill()
         server.terminate()
         server.wait(timeout=30)
+
+
+def _with_values(command: list[str], values: dict[str, str]) -> list[str]:
+    """``command`` with the value after each flag in ``values`` (or ``--flag=value``) replaced,
+    and any other part equal to a key replaced by its value."""
+    out, skip = [], False
+    for i, part in enumerate(command):
+        if skip:
+            skip = False
+            continue
+        flag = part.split("=", 1)[0]
+        if flag in values and flag.startswith("--"):
+            out += [f"{flag}={values[flag]}"] if "=" in part else [flag, values[flag]]
+            skip = "=" not in part and i + 1 < len(command)
+        else:
+            out.append(values.get(part, part))
+    return out
+
+
+def _spark(service: str, values: dict[str, str], tmp_path) -> tuple[subprocess.Popen, object]:
+    """Start a compose Spark service's command with pyspark's own launcher; its log file."""
+    import pyspark
+
+    home = Path(pyspark.__file__).parent
+    command = [interpolate(p, ENV_EXAMPLE) for p in COMPOSE["services"][service]["command"]]
+    command = _with_values(command, values)
+    log = open(tmp_path / f"{service}.log", "w")  # noqa: SIM115 (closed with the process)
+    env = cli_env(SPARK_HOME=str(home), SPARK_LOCAL_IP="127.0.0.1", SPARK_NO_DAEMONIZE="1")
+    process = subprocess.Popen(
+        [str(home / "bin" / command[0]), *command[1:]],
+        env=env,
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    return process, log
+
+
+def _wait_for_log(path: Path, text: str, process: subprocess.Popen, timeout: float = 120):
+    deadline = time.time() + timeout
+    while text not in path.read_text(errors="replace"):
+        assert process.poll() is None, path.read_text(errors="replace")[-3000:]
+        assert time.time() < deadline, f"no {text!r} in {path} after {timeout}s"
+        time.sleep(0.5)
+
+
+def test_search_on_the_compose_spark_cluster_two_trials_at_once(database, tiny_csv, tmp_path):
+    """Master and worker as compose runs them; the search service's command with
+    ``--parallelism 2`` through them, tracked on the authenticated server on PostgreSQL."""
+    if shutil.which("java") is None:
+        missing_service("Java is not installed (Spark needs Java 17+)")
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        missing_service("pyspark is not installed (pip install -e '.[dev]')")
+    port, spark_port = free_port(), free_port()
+    command, env = _server(database, port, tmp_path)
+    uri = f"http://127.0.0.1:{port}"
+    master_url = f"spark://127.0.0.1:{spark_port}"
+    processes = [_launch(command, env, tmp_path, uri)]
+    logs = []
+    try:
+        master, log = _spark(
+            "spark-master",
+            {"--host": "127.0.0.1", "--port": str(spark_port), "--webui-port": "0"},
+            tmp_path,
+        )
+        processes.append(master)
+        logs.append(log)
+        _wait_for_log(tmp_path / "spark-master.log", "I have been elected leader", master)
+        worker, log = _spark(
+            "spark-worker", {"--webui-port": "0", "spark://spark-master:7077": master_url}, tmp_path
+        )
+        processes.append(worker)
+        logs.append(log)
+        _wait_for_log(tmp_path / "spark-worker.log", "Successfully registered with master", worker)
+
+        service = COMPOSE["services"]["search"]
+        search = [interpolate(p, ENV_EXAMPLE) for p in service["entrypoint"] + service["command"]]
+        search = _with_values(
+            search, {"--tracking-uri": uri, "--spark-master": master_url, "--trials": "4"}
+        )
+        assert search[:3] == ["python", "-m", "jobsearch.tpe"]
+        assert "--parallelism=2" in search
+        credentials = {k: interpolate(v, ENV_EXAMPLE) for k, v in service["environment"].items()}
+        args = search_args(tiny_csv, "--max-epochs", "2", "--no-prune", "--experiment", "cluster")
+        out = run_cli(
+            "jobsearch.tpe",
+            *search[3:],
+            *args,
+            cwd=tmp_path,
+            env={**credentials, "SPARK_LOCAL_IP": "127.0.0.1"},
+        )
+        assert out.returncode == 0, out.stderr[-3000:]
+        admin = ("admin", ENV_EXAMPLE["MLFLOW_AUTH_ADMIN_PASSWORD"])
+        by_name = "/api/2.0/mlflow/experiments/get-by-name?experiment_name=cluster"
+        exp = _call(uri, by_name, user=admin)[1]["experiment"]["experiment_id"]
+        body = {"experiment_ids": [exp], "max_results": 100}
+        runs = _call(uri, "/api/2.0/mlflow/runs/search", body, admin)[1]["runs"]
+        tags = [{t["key"]: t["value"] for t in r["data"].get("tags", [])} for r in runs]
+        parents = [r for r, t in zip(runs, tags) if t.get("jobsearch.kind") == "search"]
+        assert len(parents) == 1 and parents[0]["info"]["status"] == "FINISHED"
+        parent = parents[0]["info"]["run_id"]
+        params = {p["key"]: p["value"] for p in parents[0]["data"]["params"]}
+        assert params["parallelism"] == "2"
+        trials = [r["info"] for r, t in zip(runs, tags) if t.get("mlflow.parentRunId") == parent]
+        assert sorted(t["run_name"] for t in trials) == [f"trial-{i:03d}" for i in range(1, 5)]
+        assert all(t["status"] == "FINISHED" for t in trials)
+        spans = sorted((int(t["start_time"]), int(t["end_time"])) for t in trials)
+        assert any(b[0] < a[1] for a, b in itertools.pairwise(spans))  # two at once
+        # the executors logged to the server; the driver fetched the best weights and registered
+        champion = "/api/2.0/mlflow/registered-models/alias?name=cluster&alias=champion"
+        status, alias = _call(uri, champion, user=admin)
+        assert status == 200
+        version_tags = {t["key"]: t["value"] for t in alias["model_version"]["tags"]}
+        assert version_tags["search_run_id"] == parent
+        # the worker, not the driver, ran the trials
+        assert "Asked to launch executor" in (tmp_path / "spark-worker.log").read_text()
+    finally:
+        processes[0].terminate()
+        for spark in processes[1:]:  # spark-class's JVM runs in the launcher's session
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(spark.pid, signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=60)
+        for log in logs:
+            log.close()

@@ -11,6 +11,12 @@ from .base import HyperoptSampler
 DEFAULT_STARTUP_TRIALS = 10
 
 
+def startup_trials_for(parallelism: int) -> int:
+    """The random warm-up for ``parallelism`` trials at once: each of N trials in flight is
+    proposed without the others' results, so TPE waits for 2N trials (at least the default)."""
+    return max(DEFAULT_STARTUP_TRIALS, 2 * parallelism)
+
+
 class TPESampler(HyperoptSampler):
     def __init__(
         self, space: SearchSpace, seed: int = 0, startup_trials: int = DEFAULT_STARTUP_TRIALS
