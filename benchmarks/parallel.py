@@ -46,7 +46,7 @@ def run(flags: list[str], trials: int, epochs: int) -> dict:
         "wall_seconds": round(wall, 1),
         "trials": len(state.trials),
         "sum_of_trial_seconds": round(trial_seconds, 1),
-        "best_val_accuracy": round(1 - state.best["loss"], 4),
+        "best_val_accuracy": round(-state.best["loss"], 4),
     }
 
 

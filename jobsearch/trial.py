@@ -136,8 +136,8 @@ def _train_and_evaluate(
         vectors = initial_vectors(
             data, params["embedding_init"], params["embedding_dim"], params["seed"]
         )
-        idf = data.idf(params) if has_bag(params) else None
-        model = build_model(params, len(data.vocabulary), len(data.classes), vectors, idf)
+        table = data.ngram_table(params) if has_bag(params) else None
+        model = build_model(params, len(data.vocabulary), len(data.classes), vectors, table)
         labels = data.labels["train"]
         weights = None
         if params["class_weight"] == "balanced":

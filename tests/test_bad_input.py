@@ -17,6 +17,11 @@ DEAD = "http://127.0.0.1:9"  # nothing listens on the discard port
 
 # (case, command, arguments, files to create, what the one line must say, store first?)
 CASES = [
+    ("spark cluster with a local store", "random",
+     ["--spark-master", "spark://10.0.0.1:7077", "--trials", "1"], {},
+     "executors on other machines cannot write to the local store"),
+    ("gpus per trial on local Spark", "random", ["--parallelism", "2", "--gpus-per-trial", "1"],
+     {}, "--gpus-per-trial needs a Spark cluster"),
     # data files
     ("data missing", "random", ["--data", "nope.csv"], {}, "nope.csv: no such file"),
     ("data empty", "random", ["--data", "d.csv"], {"d.csv": b""}, "cannot be read as csv"),

@@ -131,6 +131,14 @@ def search_parser(algo: str | None = None) -> OneLineParser:
         help="run the trials on this Spark cluster, e.g. spark://HOST:7077 (implies Spark "
         "even with --parallelism 1); its workers need jobsearch installed",
     )
+    parser.add_argument(
+        "--gpus-per-trial",
+        type=positive_float,
+        default=None,
+        metavar="N",
+        help="with --spark-master: each trial's Spark task asks for N GPUs (stage-level "
+        "scheduling; workers must announce their GPUs); each trial logs the device it used",
+    )
     if algo in (None, "tpe"):
         parser.add_argument(
             "--startup-trials",
@@ -218,6 +226,7 @@ def main(argv: list[str] | None = None, algo: str | None = None) -> int:
             overrides=overrides,
             parallelism=args.parallelism,
             spark_master=args.spark_master,
+            gpus_per_trial=args.gpus_per_trial,
         )
         print(format_summary(execute(cfg, data)))
     except (SpaceError, DataError, ParamError, SearchError, TrackingError, RegistryError) as exc:

@@ -99,12 +99,15 @@ class Dataset:
         counts = np.diff(self.bag("train", params).splits)
         return max(1, int(np.ceil(np.percentile(counts, p))))
 
-    def idf(self, params: dict[str, Any]) -> np.ndarray:
-        """Smoothed inverse document frequency of every bag id on the training split."""
+    def ngram_table(self, params: dict[str, Any]) -> NgramTable:
+        """The n-gram branch's frozen tables, from the n-grams of the training split."""
         bag = self.bag("train", params)
-        df = np.bincount(bag.ids, minlength=bag_rows(params, len(self.vocabulary)))
+        seen, df = np.unique(bag.ids, return_counts=True)
         n = len(bag.splits) - 1
-        return (np.log((1 + n) / (1 + df)) + 1).astype(np.float32)
+        row = np.zeros(bag_rows(params, len(self.vocabulary)), np.int32)
+        row[seen] = np.arange(1, len(seen) + 1)
+        idf = np.concatenate([[0.0], np.log((1 + n) / (1 + df)) + 1]).astype(np.float32)
+        return NgramTable(len(seen) + 1, row, idf)
 
     def length_at(self, spec: int | str) -> int:
         """A ``max_len`` as a token count: numbers as they are, 'p95' from the training split."""
@@ -219,6 +222,20 @@ class Bag:
     ids: np.ndarray
     counts: np.ndarray
     splits: np.ndarray
+
+
+@dataclass
+class NgramTable:
+    """The n-gram branch's frozen tables, from the training split: ``row`` maps every bag id
+    (word, hashed bigram or character n-gram) to its row of the trained tables, 0 for n-grams
+    no training posting has (they count for nothing, as in TfidfVectorizer); ``idf`` is each
+    row's smoothed inverse document frequency. Only rows that training can move are trained,
+    so the tables are the size of the training n-grams, not of the hash space. A model about
+    to load its weights needs only ``size``."""
+
+    size: int
+    row: np.ndarray | None = None
+    idf: np.ndarray | None = None
 
 
 def has_bag(params: dict[str, Any]) -> bool:

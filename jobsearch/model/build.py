@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data.tokens import bag_rows, has_bag
+from ..data.tokens import NgramTable, bag_rows, has_bag
 from .losses import training_loss
 
 
@@ -68,12 +68,32 @@ def _tfidf_bag(name: str):
     return TfidfBag(name=name)
 
 
+def _ngram_rows(full_size: int, row: np.ndarray | None):
+    import keras
+    from keras import ops
+
+    class NgramRows(keras.layers.Layer):
+        """Bag ids to rows of the trained n-gram tables (a frozen int lookup, saved with the
+        weights, so the served model reads the same raw ids as training)."""
+
+        def build(self, input_shape):
+            init = keras.initializers.Constant(row) if row is not None else "zeros"
+            self.table = self.add_weight(
+                shape=(full_size,), dtype="int32", initializer=init, trainable=False, name="row"
+            )
+
+        def call(self, ids):
+            return ops.take(self.table, ops.cast(ids, "int32"), axis=0)
+
+    return NgramRows(name="ngram_row")
+
+
 def _ngram_branch(
-    params: dict[str, Any], vocab_size: int, inputs: dict[str, Any], idf: np.ndarray | None
+    params: dict[str, Any], vocab_size: int, inputs: dict[str, Any], table: NgramTable
 ):
     """The posting's n-grams as one vector: their embeddings weighted by TF-IDF, so the branch
-    starts where a linear model on TF-IDF features does. The idf (from the training split) is
-    a frozen table, saved with the weights."""
+    starts where a linear model on TF-IDF features does. The row lookup and the idf (from the
+    training split) are frozen tables, saved with the weights."""
     import keras
     from keras import layers
 
@@ -82,12 +102,12 @@ def _ngram_branch(
     counts = inputs["ngram_counts"] = keras.Input(
         shape=(width,), dtype="float32", name="ngram_counts"
     )
-    rows = bag_rows(params, vocab_size)
-    init = keras.initializers.Constant(idf[:, None]) if idf is not None else "zeros"
+    rows = _ngram_rows(bag_rows(params, vocab_size), table.row)(ids)
+    init = keras.initializers.Constant(table.idf[:, None]) if table.idf is not None else "zeros"
     weights = layers.Embedding(
-        rows, 1, trainable=False, embeddings_initializer=init, name="ngram_idf"
-    )(ids)
-    vectors = layers.Embedding(rows, params["ngram_dim"], name="ngram_embedding")(ids)
+        table.size, 1, trainable=False, embeddings_initializer=init, name="ngram_idf"
+    )(rows)
+    vectors = layers.Embedding(table.size, params["ngram_dim"], name="ngram_embedding")(rows)
     return _tfidf_bag("ngram_tfidf")([vectors, weights, counts])
 
 
@@ -96,10 +116,11 @@ def build_model(
     vocab_size: int,
     n_classes: int,
     embedding_matrix: np.ndarray | None = None,
-    idf: np.ndarray | None = None,
+    ngram_table: NgramTable | None = None,
 ):
-    """The classifier described by ``params`` (see jobsearch.params), uncompiled. ``idf``
-    weights the n-gram branch (zeros when None: a model whose weights are loaded next)."""
+    """The classifier described by ``params`` (see jobsearch.params), uncompiled. A model with
+    the n-gram branch needs its ``ngram_table`` (only its size for one whose weights are loaded
+    next)."""
     import keras
     from keras import layers
 
@@ -128,8 +149,10 @@ def build_model(
     if params["lstm_output"] != "last":
         x = _masked_pooling(params["lstm_output"])(x)
     if has_bag(params):
+        if ngram_table is None:
+            raise ValueError("a model with the n-gram branch needs its ngram_table")
         x = layers.Concatenate(name="lstm_and_ngrams")(
-            [x, _ngram_branch(params, vocab_size, inputs, idf)]
+            [x, _ngram_branch(params, vocab_size, inputs, ngram_table)]
         )
     for i, layer in enumerate(params["dense_layers"]):
         if layer["dropout"] > 0:

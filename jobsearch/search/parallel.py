@@ -47,7 +47,8 @@ def spark_session(master: str, app_name: str = "jobsearch"):
     # pyspark's notices about pandas 3 and thread tags say nothing a user can act on
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
     warnings.filterwarnings("ignore", message="Spark session is not provided")
-    logging.getLogger("hyperopt").setLevel(logging.WARNING)
+    for name in ("hyperopt", "hyperopt-spark"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     if master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     python = os.environ.get("PYSPARK_PYTHON", sys.executable)
@@ -59,6 +60,7 @@ def spark_session(master: str, app_name: str = "jobsearch"):
             .config("spark.task.maxFailures", "1")
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.python.worker.reuse", "true")
+            .config("spark.python.daemon.module", "jobsearch.search.spark_daemon")
             .getOrCreate()
         )
     except Exception as exc:  # Java missing, master unreachable...
@@ -67,6 +69,16 @@ def spark_session(master: str, app_name: str = "jobsearch"):
         ) from None
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def gpu_profile(gpus: float):
+    """A stage-level resource profile: each trial's task asks the cluster for ``gpus`` GPUs
+    (and one CPU). Workers must announce their GPUs (Spark's GPU discovery script)."""
+    from pyspark.resource import ResourceProfileBuilder, TaskResourceRequests
+
+    return (
+        ResourceProfileBuilder().require(TaskResourceRequests().cpus(1).resource("gpu", gpus)).build
+    )
 
 
 class RemoteTrial:
@@ -103,10 +115,12 @@ class SparkSearchLoop(SearchLoop):
         parallelism: int,
         workdir: Path,
         fetch_weights: Callable[[str, Path], bool] | None = None,
+        gpus_per_trial: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.spark, self.parallelism, self.workdir = spark, parallelism, workdir
+        self.resource_profile = gpu_profile(gpus_per_trial) if gpus_per_trial else None
         self.fetch_weights = fetch_weights
         self._remote: RemoteTrial | None = None
         self._lock = threading.Lock()
@@ -185,7 +199,11 @@ class SparkSearchLoop(SearchLoop):
 
         started = last = time.time()
         self._since_best = 0
-        trials = SparkTrials(parallelism=self.parallelism, spark_session=self.spark)
+        trials = SparkTrials(
+            parallelism=self.parallelism,
+            spark_session=self.spark,
+            resource_profile=self.resource_profile,
+        )
         space = {"params": self.sampler.space.expr, "tid": hp.randint(TID_LABEL, 2**31 - 1)}
         remote = self._remote = RemoteTrial(self.evaluate, self.sampler.seed, self.pruner)
         errors: list[BaseException] = []

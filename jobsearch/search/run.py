@@ -59,6 +59,7 @@ class SearchConfig:
     overrides: dict[str, Any] = field(default_factory=dict)
     parallelism: int = 1
     spark_master: str | None = None
+    gpus_per_trial: float | None = None
 
     def identity(self, data: Dataset) -> dict[str, Any]:
         """What must match for a saved search to be resumed by this config."""
@@ -114,7 +115,13 @@ class SparkEvaluator:
     """
 
     def __init__(
-        self, cfg: SearchConfig, data_broadcast, search_run, uri: str, workdir: Path | None
+        self,
+        cfg: SearchConfig,
+        data_broadcast,
+        search_run,
+        uri: str,
+        workdir: Path | None,
+        threads: int | None = None,
     ) -> None:
         self.objective, self.data, self.uri, self.workdir = (
             cfg.objective,
@@ -125,6 +132,7 @@ class SparkEvaluator:
         self.experiment, self.parent_run_id = search_run.experiment, search_run.run_id
         # MLflow credentials and retry settings travel with the task to other machines
         self.env = {k: v for k, v in os.environ.items() if k.startswith("MLFLOW_")}
+        self.threads = threads
 
     def remote(
         self, tid: int, params: dict[str, Any], pruner: Pruner | None, keep_below: float | None
@@ -135,6 +143,12 @@ class SparkEvaluator:
 
         for key, value in self.env.items():
             os.environ.setdefault(key, value)
+        if self.threads:  # N trials on one machine's cores: each takes its share, not all
+            import tensorflow as tf
+
+            with contextlib.suppress(RuntimeError):  # a reused worker has them set already
+                tf.config.threading.set_intra_op_parallelism_threads(self.threads)
+                tf.config.threading.set_inter_op_parallelism_threads(self.threads)
         recorder = MlflowTrialRecorder(
             self.uri,
             self.experiment,
@@ -337,13 +351,23 @@ def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) 
 def execute(cfg: SearchConfig, data: Dataset) -> dict[str, Any]:
     """Run (or resume) a search; return its summary. Ctrl-C or SIGTERM saves the state,
     marks the trial in flight and the parent KILLED, and re-raises KeyboardInterrupt."""
-    from ..tracking.mlflow import get_client, resolve_tracking_uri
+    from ..tracking.mlflow import get_client, resolve_tracking_uri, sqlite_path
 
     if cfg.objective not in OBJECTIVES:
         raise SearchError(
             f"objective={cfg.objective!r} is invalid: must be one of {', '.join(OBJECTIVES)}"
         )
     uri = resolve_tracking_uri(cfg.tracking_uri)
+    if cfg.spark_master and not cfg.spark_master.startswith("local") and sqlite_path(uri):
+        raise SearchError(
+            f"--spark-master {cfg.spark_master}: executors on other machines cannot write to "
+            f"the local store {uri}; pass --tracking-uri http://HOST:5000 (a shared server)"
+        )
+    if cfg.gpus_per_trial and not (cfg.spark_master or "local").startswith("spark://"):
+        raise SearchError(
+            "--gpus-per-trial needs a Spark cluster (--spark-master spark://HOST:7077): "
+            "Spark's local mode cannot give a task its own GPU"
+        )
     client = get_client(uri)
     spark = None
     if cfg.parallelism > 1 or cfg.spark_master:  # started first: a failure writes nothing
@@ -372,7 +396,10 @@ def execute(cfg: SearchConfig, data: Dataset) -> dict[str, Any]:
 
         local = (cfg.spark_master or "local").startswith("local")
         workdir = path.parent.resolve() if local else None
-        evaluator = SparkEvaluator(cfg, spark.sparkContext.broadcast(data), run, uri, workdir)
+        threads = max(1, (os.cpu_count() or 1) // cfg.parallelism) if local else None
+        evaluator = SparkEvaluator(
+            cfg, spark.sparkContext.broadcast(data), run, uri, workdir, threads
+        )
         loop: SearchLoop = SparkSearchLoop(
             sampler,
             evaluator,
@@ -380,6 +407,7 @@ def execute(cfg: SearchConfig, data: Dataset) -> dict[str, Any]:
             spark=spark,
             parallelism=cfg.parallelism,
             workdir=path.parent,
+            gpus_per_trial=cfg.gpus_per_trial,
             fetch_weights=None if local else run.fetch_trial_file,
             **options,
         )

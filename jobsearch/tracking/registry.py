@@ -50,6 +50,7 @@ def log_pyfunc(run_id: str, members: list[Member], data, tracking_uri: str):
     from mlflow.models import ModelSignature, infer_signature
     from mlflow.types import ColSpec, Schema
 
+    from ..data.tokens import has_bag
     from .serving import IndustryClassifier, top_industries
 
     mlflow.set_tracking_uri(tracking_uri)
@@ -58,7 +59,12 @@ def log_pyfunc(run_id: str, members: list[Member], data, tracking_uri: str):
         logging.getLogger("mlflow.pyfunc").setLevel(logging.ERROR)
         meta = Path(tmp) / "meta.json"
         described = [
-            {"params": params, "weight": float(weight), "artifact": f"weights_{i}"}
+            {
+                "params": params,
+                "weight": float(weight),
+                "artifact": f"weights_{i}",
+                "ngram_rows": data.ngram_table(params).size if has_bag(params) else None,
+            }
             for i, (params, weight, _) in enumerate(members)
         ]
         meta.write_text(

@@ -33,28 +33,33 @@ def as_texts(model_input: Any) -> list[str]:
     raise ValueError(f"cannot read texts from {type(model_input).__name__}")
 
 
-def member_params(logged: dict[str, Any]) -> dict[str, Any]:
-    """The params a logged model ran with. Params added since take their defaults, except the
-    character n-grams (off before they existed); a model from before the TF-IDF n-gram branch
-    (no ``ngram_width``) cannot be rebuilt and is refused in one line."""
+OLDER_MODEL = (
+    "this model was logged by an older jobsearch (n-gram tables over the whole hash space) and "
+    "cannot be loaded by this version: run the search again to retrain it"
+)
+
+
+def member_params(member: dict[str, Any]) -> dict[str, Any]:
+    """The params a logged member ran with. Params added since take their defaults, except the
+    character n-grams (off before they existed); a model with an n-gram branch logged before
+    its tables were cut to the training n-grams (no ``ngram_rows``) is refused in one line."""
+    from ..data.tokens import has_bag
     from ..params import PARAMS, resolve_params
 
-    params = {k: v for k, v in logged.items() if k in PARAMS}
+    params = {k: v for k, v in member["params"].items() if k in PARAMS}
     if "ngram_width" not in params:
-        if params.get("ngrams", 0):
-            raise ValueError(
-                "this model was logged by an older jobsearch (averaged n-gram branch) and "
-                "cannot be loaded by this version: run the search again to retrain it"
-            )
         params["char_ngrams"] = False
-    return resolve_params(params)
+    params = resolve_params(params)
+    if has_bag(params) and not member.get("ngram_rows"):
+        raise ValueError(OLDER_MODEL)
+    return params
 
 
 class IndustryClassifier(mlflow.pyfunc.PythonModel):
     """Cleans and tokenizes raw text exactly as in training, then predicts the top industries."""
 
     def load_context(self, context) -> None:
-        from ..data.tokens import make_vectorizer
+        from ..data.tokens import NgramTable, has_bag, make_vectorizer
         from ..model.build import build_model
         from ..model.session import quiet_tensorflow
 
@@ -72,8 +77,9 @@ class IndustryClassifier(mlflow.pyfunc.PythonModel):
         total = sum(m["weight"] for m in members)
         self.members = []
         for member in members:
-            params = member_params(member["params"])
-            model = build_model(params, len(self.vocabulary), len(self.classes))
+            params = member_params(member)
+            table = NgramTable(member["ngram_rows"]) if has_bag(params) else None
+            model = build_model(params, len(self.vocabulary), len(self.classes), ngram_table=table)
             model.load_weights(context.artifacts[member["artifact"]])
             self.members.append((params, member["weight"] / total, model))
 

@@ -113,11 +113,17 @@ def test_bag_width_and_idf_from_the_training_split(tiny_data):
     counts = np.diff(bag.splits)
     assert tiny_data.bag_width(params) == counts.max()
     assert tiny_data.resolve_lengths({**params, "ngram_width": 7})["ngram_width"] == 7
-    idf = tiny_data.idf(params)
+    table = tiny_data.ngram_table(params)
     n = len(counts)
-    seen_everywhere = np.bincount(bag.ids, minlength=len(idf)) == n
-    assert np.allclose(idf[seen_everywhere], 1.0)  # smoothed: log((1+n)/(1+n)) + 1
-    assert np.isclose(idf.max(), np.log(1 + n) + 1)  # never seen in training
+    df = np.bincount(bag.ids, minlength=len(table.row))
+    seen = df > 0
+    # one row per n-gram of the training split, in id order; row 0 for the others
+    assert table.size == seen.sum() + 1 == len(table.idf)
+    assert table.row[seen].tolist() == list(range(1, table.size))
+    assert not table.row[~seen].any() and table.idf[0] == 0
+    idf = table.idf[table.row]
+    assert np.allclose(idf[df == n], 1.0)  # smoothed: log((1+n)/(1+n)) + 1
+    assert np.allclose(idf[df == 1], np.log((1 + n) / 2) + 1)
     x = tiny_data.inputs("val", params)
     assert (
         x["ngram_ids"].shape

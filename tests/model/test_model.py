@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -67,30 +70,48 @@ def test_class_weighted_blended_loss_matches_numpy():
 
 
 def test_ngram_branch_is_a_tfidf_weighted_bag_joined_to_the_lstm():
-    from jobsearch.data.tokens import CHAR_BUCKETS
+    from jobsearch.data.tokens import CHAR_BUCKETS, NgramTable
     from jobsearch.model.build import build_model
 
     base = {"ngrams": 2, "ngram_buckets": 50, "ngram_dim": 6, "max_len": 12, "ngram_width": 4}
     params = resolve_params({**base, "char_ngrams": False})
-    idf = np.linspace(1.0, 3.0, 150).astype(np.float32)
-    model = build_model(params, vocab_size=100, n_classes=5, idf=idf)
+    # 150 bag ids (100 words + 50 bigram buckets); training saw 3, 70 and 120 only
+    row = np.zeros(150, np.int32)
+    row[[3, 70, 120]] = [1, 2, 3]
+    idf = np.array([0.0, 1.5, 2.0, 3.0], np.float32)
+    model = build_model(params, vocab_size=100, n_classes=5, ngram_table=NgramTable(4, row, idf))
     assert sorted(model.input) == ["ngram_counts", "ngram_ids", "token_ids"]
-    assert model.get_layer("ngram_embedding").input_dim == 150
+    assert model.get_layer("ngram_embedding").input_dim == 4  # the training n-grams, + unseen
     assert model.get_layer("lstm_and_ngrams").output.shape[-1] == 64 + 6
     assert not model.get_layer("ngram_idf").trainable
-    # the bag is sum_i w_i * E[id_i] with w = (1 + log tf) * idf, L2-normalised, padding 0
+    assert not model.get_layer("ngram_row").trainable_weights
+    # the bag is sum_i w_i * E[row(id_i)] with w = (1 + log tf) * idf, L2-normalised; padding
+    # and n-grams unseen in training (id 9) weigh 0
     import keras
 
     bag = keras.Model(model.input, model.get_layer("ngram_tfidf").output)
-    ids, counts = np.array([[3, 70, 120, 0]]), np.array([[1.0, 4.0, 2.0, 0.0]], np.float32)
-    out = bag({"token_ids": np.ones((1, 12)), "ngram_ids": ids, "ngram_counts": counts})
-    w = (1 + np.log(counts[0, :3])) * idf[ids[0, :3]]
+    ids, counts = np.array([[3, 70, 120, 9, 0]]), np.array([[1.0, 4.0, 2.0, 5.0, 0.0]], np.float32)
+    x = {"token_ids": np.ones((1, 12)), "ngram_ids": ids[:, :4], "ngram_counts": counts[:, :4]}
+    out = bag(x)
+    w = (1 + np.log(counts[0, :3])) * idf[1:]
     table = model.get_layer("ngram_embedding").get_weights()[0]
-    expected = (w / np.linalg.norm(w)) @ table[ids[0, :3]]
+    expected = (w / np.linalg.norm(w)) @ table[1:]
     np.testing.assert_allclose(np.asarray(out)[0], expected, rtol=1e-5, atol=1e-6)
-    with_chars = build_model(resolve_params({**base, "char_ngrams": True}), 100, 5)
-    assert with_chars.get_layer("ngram_embedding").input_dim == 150 + CHAR_BUCKETS
-    chars_only = build_model(resolve_params({**base, "ngrams": 0, "char_ngrams": True}), 100, 5)
-    assert chars_only.get_layer("ngram_embedding").input_dim == CHAR_BUCKETS
+    # the row lookup is saved with the weights: a model rebuilt from the size alone matches
+    path = Path(tempfile.mkdtemp()) / "m.weights.h5"
+    model.save_weights(path)
+    again = build_model(params, vocab_size=100, n_classes=5, ngram_table=NgramTable(4))
+    again.load_weights(path)
+    again_bag = keras.Model(again.input, again.get_layer("ngram_tfidf").output)
+    np.testing.assert_allclose(np.asarray(again_bag(x)), np.asarray(out), rtol=1e-6)
+    with_chars = build_model(
+        resolve_params({**base, "char_ngrams": True}), 100, 5, None, NgramTable(7)
+    )
+    assert with_chars.get_layer("ngram_row").table.shape == (150 + CHAR_BUCKETS,)
+    assert with_chars.get_layer("ngram_embedding").input_dim == 7
+    chars_only = build_model(
+        resolve_params({**base, "ngrams": 0, "char_ngrams": True}), 100, 5, None, NgramTable(7)
+    )
+    assert chars_only.get_layer("ngram_row").table.shape == (CHAR_BUCKETS,)
     plain = build_model(resolve_params({**base, "ngrams": 0, "char_ngrams": False}), 100, 5)
     assert sorted(plain.input) == ["token_ids"]

@@ -97,3 +97,11 @@ def test_spark_that_cannot_start_is_one_line_and_writes_nothing(tiny_csv, tmp_pa
     assert len(lines) == 1 and "Spark did not start on local[2]" in lines[0]
     assert "Traceback" not in out.stderr
     assert not (tmp_path / "mlruns" / "searches").exists()
+
+
+def test_gpus_per_trial_is_a_stage_level_request_for_each_task():
+    from jobsearch.search.parallel import gpu_profile
+
+    profile = gpu_profile(1)
+    assert profile.taskResources["gpu"].amount == 1
+    assert profile.taskResources["cpus"].amount == 1

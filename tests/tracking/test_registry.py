@@ -282,12 +282,15 @@ def test_baseline_logs_same_metric_names(tiny_csv, tmp_path, store):
     assert 0.2 < run.data.metrics["test_accuracy"] <= 1
 
 
-def test_models_logged_before_the_tfidf_branch_load_or_are_refused_clearly():
+def test_models_logged_by_older_versions_load_or_are_refused_clearly():
     from jobsearch.tracking.serving import member_params
 
-    old_plain = {"ngrams": 0, "max_len": 40, "lstm_units": 8}
+    old_plain = {"params": {"ngrams": 0, "max_len": 40, "lstm_units": 8}}
     assert member_params(old_plain)["char_ngrams"] is False  # what it ran with
-    with pytest.raises(ValueError, match="older jobsearch"):
-        member_params({"ngrams": 2, "max_len": 40})
-    new = member_params({"ngrams": 2, "ngram_width": 30, "max_len": 40, "unknown_old": 1})
+    with pytest.raises(ValueError, match="older jobsearch"):  # averaged n-gram branch
+        member_params({"params": {"ngrams": 2, "max_len": 40}})
+    with pytest.raises(ValueError, match="older jobsearch"):  # tables over the hash space
+        member_params({"params": {"ngrams": 2, "ngram_width": 30, "max_len": 40}})
+    params = {"ngrams": 2, "ngram_width": 30, "max_len": 40, "unknown_old": 1}
+    new = member_params({"params": params, "ngram_rows": 500})
     assert new["char_ngrams"] is True and new["ngram_width"] == 30
