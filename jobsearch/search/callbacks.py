@@ -25,6 +25,11 @@ def trial_weights(workdir: Path, tid: int) -> Path:
     return workdir / f"trial-{tid + 1:03d}{WEIGHTS_SUFFIX}"
 
 
+def trial_of(path: Path) -> int:
+    """The trial id a weights or predictions file belongs to (see :func:`trial_weights`)."""
+    return int(path.name[len("trial-") :].split(".")[0]) - 1
+
+
 def trial_probs(workdir: Path, tid: int) -> Path:
     """Where trial ``tid``'s validation and test probabilities are saved."""
     return workdir / f"trial-{tid + 1:03d}{PROBS_SUFFIX}"
@@ -54,7 +59,7 @@ class Checkpoint(Callback):
         finished = {r.tid for r in records}
         for suffix in (WEIGHTS_SUFFIX, PROBS_SUFFIX):
             for stale in self.workdir.glob(f"trial-*{suffix}"):
-                tid = int(stale.name[len("trial-") :].split(".")[0]) - 1
+                tid = trial_of(stale)
                 if tid not in kept and (tid in finished or not finished_only):
                     stale.unlink(missing_ok=True)
 

@@ -61,6 +61,16 @@ class SearchConfig:
     spark_master: str | None = None
     gpus_per_trial: float | None = None
 
+    @property
+    def on_spark(self) -> bool:
+        """Trials run as Spark tasks (several at once, or on a cluster)."""
+        return self.parallelism > 1 or self.spark_master is not None
+
+    @property
+    def on_cluster(self) -> bool:
+        """Trials run on a Spark cluster, not on this machine's ``local[N]``."""
+        return not (self.spark_master or "local").startswith("local")
+
     def identity(self, data: Dataset) -> dict[str, Any]:
         """What must match for a saved search to be resumed by this config."""
         return {
@@ -123,12 +133,8 @@ class SparkEvaluator:
         workdir: Path | None,
         threads: int | None = None,
     ) -> None:
-        self.objective, self.data, self.uri, self.workdir = (
-            cfg.objective,
-            data_broadcast,
-            uri,
-            workdir,
-        )
+        self.objective, self.data = cfg.objective, data_broadcast
+        self.uri, self.workdir = uri, workdir
         self.experiment, self.parent_run_id = search_run.experiment, search_run.run_id
         # MLflow credentials and retry settings travel with the task to other machines
         self.env = {k: v for k, v in os.environ.items() if k.startswith("MLFLOW_")}
@@ -146,7 +152,7 @@ class SparkEvaluator:
         if self.threads:  # N trials on one machine's cores: each takes its share, not all
             import tensorflow as tf
 
-            with contextlib.suppress(RuntimeError):  # a reused worker has them set already
+            with contextlib.suppress(RuntimeError):  # TensorFlow already running in this worker
                 tf.config.threading.set_intra_op_parallelism_threads(self.threads)
                 tf.config.threading.set_inter_op_parallelism_threads(self.threads)
         recorder = MlflowTrialRecorder(
@@ -358,19 +364,19 @@ def execute(cfg: SearchConfig, data: Dataset) -> dict[str, Any]:
             f"objective={cfg.objective!r} is invalid: must be one of {', '.join(OBJECTIVES)}"
         )
     uri = resolve_tracking_uri(cfg.tracking_uri)
-    if cfg.spark_master and not cfg.spark_master.startswith("local") and sqlite_path(uri):
+    if cfg.on_cluster and sqlite_path(uri):
         raise SearchError(
             f"--spark-master {cfg.spark_master}: executors on other machines cannot write to "
             f"the local store {uri}; pass --tracking-uri http://HOST:5000 (a shared server)"
         )
-    if cfg.gpus_per_trial and not (cfg.spark_master or "local").startswith("spark://"):
+    if cfg.gpus_per_trial and not cfg.on_cluster:
         raise SearchError(
             "--gpus-per-trial needs a Spark cluster (--spark-master spark://HOST:7077): "
             "Spark's local mode cannot give a task its own GPU"
         )
     client = get_client(uri)
     spark = None
-    if cfg.parallelism > 1 or cfg.spark_master:  # started first: a failure writes nothing
+    if cfg.on_spark:  # started first: a failure writes nothing
         from .parallel import SparkUnavailable, spark_session
 
         try:
@@ -394,9 +400,8 @@ def execute(cfg: SearchConfig, data: Dataset) -> dict[str, Any]:
     if spark is not None:
         from .parallel import SparkSearchLoop
 
-        local = (cfg.spark_master or "local").startswith("local")
-        workdir = path.parent.resolve() if local else None
-        threads = max(1, (os.cpu_count() or 1) // cfg.parallelism) if local else None
+        workdir = None if cfg.on_cluster else path.parent.resolve()
+        threads = None if cfg.on_cluster else max(1, (os.cpu_count() or 1) // cfg.parallelism)
         evaluator = SparkEvaluator(
             cfg, spark.sparkContext.broadcast(data), run, uri, workdir, threads
         )
@@ -408,7 +413,7 @@ def execute(cfg: SearchConfig, data: Dataset) -> dict[str, Any]:
             parallelism=cfg.parallelism,
             workdir=path.parent,
             gpus_per_trial=cfg.gpus_per_trial,
-            fetch_weights=None if local else run.fetch_trial_file,
+            fetch_weights=run.fetch_trial_file if cfg.on_cluster else None,
             **options,
         )
     else:
