@@ -51,12 +51,14 @@ def spark_session(master: str, app_name: str = "jobsearch"):
         logging.getLogger(name).setLevel(logging.WARNING)
     if master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    python = os.environ.get("PYSPARK_PYTHON", sys.executable)
+    # pyspark starts its Python workers with $PYSPARK_PYTHON (else whatever `python3` is on the
+    # PATH, often not the environment jobsearch is installed in); spark.pyspark.python is read by
+    # spark-submit only
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     try:
         spark = (
             SparkSession.builder.master(master)
             .appName(app_name)
-            .config("spark.pyspark.python", python)
             .config("spark.task.maxFailures", "1")
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.python.worker.reuse", "true")
