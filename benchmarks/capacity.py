@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -54,7 +55,12 @@ def start_server(database: str, port: int, folder: Path) -> subprocess.Popen:
         "--host=127.0.0.1", f"--port={port}", "--workers=2",
     ]  # fmt: skip
     server = subprocess.Popen(
-        command, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command,
+        cwd=folder,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # stopped as a group: the server starts job consumers
     )
     deadline = time.time() + 120
     while True:
@@ -203,7 +209,7 @@ def main() -> None:
             report["searches"] = concurrent_searches(uri, args.searches, args.search_trials, folder)
             print(json.dumps(report["searches"]), flush=True)
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
         admin.cursor().execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
     if args.json:

@@ -62,6 +62,7 @@ def spark_session(master: str, app_name: str = "jobsearch"):
             .config("spark.task.maxFailures", "1")
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.python.worker.reuse", "true")
+            .config("spark.python.daemon.module", "jobsearch.search.spark_daemon")
             .getOrCreate()
         )
     except Exception as exc:  # Java missing, master unreachable...

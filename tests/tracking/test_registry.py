@@ -11,7 +11,7 @@ import urllib.request
 import mlflow
 import pandas as pd
 import pytest
-from conftest import DATA_ARGS, cli_env, free_port, run_cli, search_args, wait_for_http
+from conftest import DATA_ARGS, cli_env, free_port, run_cli, search_args, stop_group, wait_for_http
 from mlflow import MlflowClient
 
 from jobsearch.data.demo import industries
@@ -223,6 +223,7 @@ def test_mlflow_models_serve_answers_raw_text(registered):
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         wait_for_http(f"http://127.0.0.1:{port}/ping", server)
@@ -247,8 +248,7 @@ def test_mlflow_models_serve_answers_raw_text(registered):
         assert len(rows) == 2 and isinstance(rows[0]["industry"], str)
         assert 0 < rows[0]["probability"] <= 1
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_group(server)
 
 
 def test_baseline_logs_same_metric_names(tiny_csv, tmp_path, store):

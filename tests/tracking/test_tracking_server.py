@@ -24,7 +24,16 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, cli_env, free_port, missing_service, run_cli, search_args, wait_for_http
+from conftest import (
+    ROOT,
+    cli_env,
+    free_port,
+    missing_service,
+    run_cli,
+    search_args,
+    stop_group,
+    wait_for_http,
+)
 
 PG = {"host": "127.0.0.1", "port": 5432, "user": "root", "dbname": "postgres"}
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -105,11 +114,12 @@ def _launch(command: list[str], env: dict[str, str], cwd, uri: str) -> subproces
         env={**cli_env(), **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         wait_for_http(f"{uri}/health", server)
     except BaseException:
-        server.kill()
+        stop_group(server, signal.SIGKILL)
         raise
     return server
 
@@ -219,8 +229,7 @@ def test_search_through_the_authenticated_compose_server(database, tiny_csv, tmp
         move = {"name": "team", "alias": "champion", "version": "1"}
         assert _call(uri, "/api/2.0/mlflow/registered-models/alias", move)[0] == 401
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_group(server)
     import psycopg2
 
     with psycopg2.connect(**{**PG, "dbname": database}) as conn, conn.cursor() as cur:
@@ -249,8 +258,7 @@ def test_search_rides_out_a_server_restart(database, tiny_csv, tmp_path):
         for line in search.stdout:
             if line.startswith("trial 1/3"):
                 break
-        server.kill()
-        server.wait()
+        stop_group(server, signal.SIGKILL)
         server = _launch(command, env, tmp_path, uri)
         out, err = search.communicate(timeout=600)
         assert search.returncode == 0, err[-3000:]
@@ -267,8 +275,7 @@ def test_search_rides_out_a_server_restart(database, tiny_csv, tmp_path):
         assert sorted(finished) == ["trial-001", "trial-002", "trial-003"]
     finally:
         search.kill()
-        server.terminate()
-        server.wait(timeout=30)
+        stop_group(server)
 
 
 def _with_values(command: list[str], values: dict[str, str]) -> list[str]:
@@ -389,7 +396,7 @@ def test_search_on_the_compose_spark_cluster_two_trials_at_once(database, tiny_c
         # the worker, not the driver, ran the trials
         assert "Asked to launch executor" in (tmp_path / "spark-worker.log").read_text()
     finally:
-        processes[0].terminate()
+        stop_group(processes[0])
         for spark in processes[1:]:  # spark-class's JVM runs in the launcher's session
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(spark.pid, signal.SIGTERM)
