@@ -479,6 +479,12 @@ class SearchRun:
         self.run.finish("FINISHED")
 
     def kill(self) -> None:
+        """Mark the search KILLED, with the trial runs it cut off (in flight on Spark executors,
+        whose tasks were cancelled before they could close their runs)."""
+        for run in self.children():
+            if run.info.status == "RUNNING":
+                self.client.set_tag(run.info.run_id, STATUS, "killed")
+                self.client.set_terminated(run.info.run_id, "KILLED")
         self.client.set_terminated(self.run_id, "KILLED")
 
 

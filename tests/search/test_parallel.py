@@ -87,6 +87,27 @@ def test_driver_sigkilled_with_a_trial_in_flight_then_resumed(tiny_csv, tmp_path
     assert cut and all(c.info.status == "KILLED" for c in cut)
 
 
+def test_ctrl_c_with_trials_in_flight_leaves_no_run_running_then_resumes(tiny_csv, tmp_path):
+    args = search_args(
+        tiny_csv, "--trials", str(TRIALS), "--max-epochs", "2", "--experiment", "c",
+        "--parallelism", "2", "--no-register",
+    )  # fmt: skip
+    # Ctrl-C while the state is saved after the first finished trial; the second is in flight
+    stopped = run_cli("jobsearch.random", *args, cwd=tmp_path, env={FAULT_ENV: "checkpoint:1:INT"})
+    assert stopped.returncode == 130, stopped.stderr[-2000:]
+    _, state, parents, children = _runs(tmp_path, "c")
+    assert parents[0].info.status == "KILLED"
+    assert children and not [c for c in children if c.info.status == "RUNNING"]
+    assert len(state.trials) >= 1
+    again = run_cli("jobsearch.random", *args, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr[-3000:]
+    _, state, parents, children = _runs(tmp_path, "c")
+    assert parents[0].info.status == "FINISHED"
+    finished = [c for c in children if c.info.status == "FINISHED"]
+    assert sorted(c.info.run_name for c in finished) == [f"trial-{i:03d}" for i in range(1, 5)]
+    assert {c.info.run_id for c in finished} == {t.result["run_id"] for t in state.trials}
+
+
 def test_spark_that_cannot_start_is_one_line_and_writes_nothing(tiny_csv, tmp_path):
     args = search_args(tiny_csv, "--trials", "2", "--parallelism", "2")
     out = run_cli(
