@@ -67,45 +67,43 @@ def test_parallel_search_runs_trials_at_once_under_one_parent(tiny_csv, tmp_path
     assert version.tags["search_run_id"] == state.parent_run_id
 
 
-def test_driver_sigkilled_with_a_trial_in_flight_then_resumed(tiny_csv, tmp_path):
+def _stopped_then_resumed(tiny_csv, tmp_path, experiment: str, fault: str, returncode: int):
+    """Run a 2-at-once search that stops itself at ``fault``, check how it stopped, run the
+    same command again and check every trial finished once under the one parent; return the
+    runs as they were after the stop, and the trial runs the stop cut off."""
     args = search_args(
-        tiny_csv, "--trials", str(TRIALS), "--max-epochs", "1", "--experiment", "k",
+        tiny_csv, "--trials", str(TRIALS), "--max-epochs", "2", "--experiment", experiment,
         "--parallelism", "2", "--no-register",
     )  # fmt: skip
-    # the driver kills itself while saving the state after its first finished trial
-    killed = run_cli("jobsearch.random", *args, cwd=tmp_path, env={FAULT_ENV: "checkpoint:1"})
-    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    stopped = run_cli("jobsearch.random", *args, cwd=tmp_path, env={FAULT_ENV: fault})
+    assert stopped.returncode == returncode, stopped.stderr[-2000:]
+    after_stop = _runs(tmp_path, experiment)
     again = run_cli("jobsearch.random", *args, cwd=tmp_path)
     assert again.returncode == 0, again.stderr[-3000:]
-    _, state, parents, children = _runs(tmp_path, "k")
+    _, state, parents, children = _runs(tmp_path, experiment)
     assert len(parents) == 1 and parents[0].info.status == "FINISHED"
     assert sorted(t.tid for t in state.trials) == list(range(TRIALS))  # --trials is the total
     finished = [c for c in children if c.info.status == "FINISHED"]
     assert sorted(c.info.run_name for c in finished) == [f"trial-{i:03d}" for i in range(1, 5)]
     assert {c.info.run_id for c in finished} == {t.result["run_id"] for t in state.trials}
     cut = [c for c in children if c.info.status != "FINISHED"]
-    assert cut and all(c.info.status == "KILLED" for c in cut)
+    assert all(c.info.status == "KILLED" for c in cut)
+    return after_stop, cut
+
+
+def test_driver_sigkilled_with_a_trial_in_flight_then_resumed(tiny_csv, tmp_path):
+    # the driver kills itself while saving the state after its first finished trial
+    _, cut = _stopped_then_resumed(tiny_csv, tmp_path, "k", "checkpoint:1", -signal.SIGKILL)
+    assert cut  # the trials in flight when the driver died, closed by the resume
 
 
 def test_ctrl_c_with_trials_in_flight_leaves_no_run_running_then_resumes(tiny_csv, tmp_path):
-    args = search_args(
-        tiny_csv, "--trials", str(TRIALS), "--max-epochs", "2", "--experiment", "c",
-        "--parallelism", "2", "--no-register",
-    )  # fmt: skip
     # Ctrl-C while the state is saved after the first finished trial; the second is in flight
-    stopped = run_cli("jobsearch.random", *args, cwd=tmp_path, env={FAULT_ENV: "checkpoint:1:INT"})
-    assert stopped.returncode == 130, stopped.stderr[-2000:]
-    _, state, parents, children = _runs(tmp_path, "c")
-    assert parents[0].info.status == "KILLED"
+    (_, state, parents, children), _ = _stopped_then_resumed(
+        tiny_csv, tmp_path, "c", "checkpoint:1:INT", 130
+    )
+    assert parents[0].info.status == "KILLED" and len(state.trials) >= 1
     assert children and not [c for c in children if c.info.status == "RUNNING"]
-    assert len(state.trials) >= 1
-    again = run_cli("jobsearch.random", *args, cwd=tmp_path)
-    assert again.returncode == 0, again.stderr[-3000:]
-    _, state, parents, children = _runs(tmp_path, "c")
-    assert parents[0].info.status == "FINISHED"
-    finished = [c for c in children if c.info.status == "FINISHED"]
-    assert sorted(c.info.run_name for c in finished) == [f"trial-{i:03d}" for i in range(1, 5)]
-    assert {c.info.run_id for c in finished} == {t.result["run_id"] for t in state.trials}
 
 
 def test_spark_that_cannot_start_is_one_line_and_writes_nothing(tiny_csv, tmp_path):
