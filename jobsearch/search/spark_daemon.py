@@ -7,7 +7,6 @@ a trial needs already imported instead of spending seconds importing them. Set a
 """
 
 import keras  # noqa: F401  (imported before the fork: every worker inherits them)
-import mlflow.tracking  # noqa: F401
 import scipy.sparse  # noqa: F401
 import sklearn.metrics  # noqa: F401
 import tensorflow  # noqa: F401
@@ -16,10 +15,11 @@ from pyspark import daemon
 import jobsearch.model.build
 import jobsearch.model.train
 import jobsearch.search.run
-import jobsearch.tracking.mlflow
 import jobsearch.trial  # noqa: F401
 from jobsearch.model.session import freeze_imports
+from jobsearch.tracking.mlflow import import_mlflow
 
 if __name__ == "__main__":
+    import_mlflow()
     freeze_imports()  # the workers' collector skips the libraries' objects, as in-process
     daemon.manager()

@@ -128,6 +128,11 @@ def quiet_logs() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def import_mlflow() -> None:
+    """Import MLflow's client now (Spark's daemon does, so every worker it forks has it)."""
+    import mlflow.tracking  # noqa: F401
+
+
 def get_client(uri: str | None = None):
     """An MlflowClient on ``uri`` (default store if None), creating a local store's folder."""
     from mlflow import MlflowClient
