@@ -97,15 +97,6 @@ def test_driver_sigkilled_with_a_trial_in_flight_then_resumed(tiny_csv, tmp_path
     assert cut  # the trials in flight when the driver died, closed by the resume
 
 
-def test_ctrl_c_with_trials_in_flight_leaves_no_run_running_then_resumes(tiny_csv, tmp_path):
-    # Ctrl-C while the state is saved after the first finished trial; the second is in flight
-    (_, state, parents, children), _ = _stopped_then_resumed(
-        tiny_csv, tmp_path, "c", "checkpoint:1:INT", 130
-    )
-    assert parents[0].info.status == "KILLED" and len(state.trials) >= 1
-    assert children and not [c for c in children if c.info.status == "RUNNING"]
-
-
 def test_spark_that_cannot_start_is_one_line_and_writes_nothing(tiny_csv, tmp_path):
     args = search_args(tiny_csv, "--trials", "2", "--parallelism", "2")
     out = run_cli(
