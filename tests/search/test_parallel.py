@@ -67,34 +67,24 @@ def test_parallel_search_runs_trials_at_once_under_one_parent(tiny_csv, tmp_path
     assert version.tags["search_run_id"] == state.parent_run_id
 
 
-def _stopped_then_resumed(tiny_csv, tmp_path, experiment: str, fault: str, returncode: int):
-    """Run a 2-at-once search that stops itself at ``fault``, check how it stopped, run the
-    same command again and check every trial finished once under the one parent; return the
-    runs as they were after the stop, and the trial runs the stop cut off."""
+def test_driver_sigkilled_with_a_trial_in_flight_then_resumed(tiny_csv, tmp_path):
     args = search_args(
-        tiny_csv, "--trials", str(TRIALS), "--max-epochs", "2", "--experiment", experiment,
+        tiny_csv, "--trials", str(TRIALS), "--max-epochs", "1", "--experiment", "k",
         "--parallelism", "2", "--no-register",
     )  # fmt: skip
-    stopped = run_cli("jobsearch.random", *args, cwd=tmp_path, env={FAULT_ENV: fault})
-    assert stopped.returncode == returncode, stopped.stderr[-2000:]
-    after_stop = _runs(tmp_path, experiment)
+    # the driver kills itself while saving the state after its first finished trial
+    killed = run_cli("jobsearch.random", *args, cwd=tmp_path, env={FAULT_ENV: "checkpoint:1"})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     again = run_cli("jobsearch.random", *args, cwd=tmp_path)
     assert again.returncode == 0, again.stderr[-3000:]
-    _, state, parents, children = _runs(tmp_path, experiment)
+    _, state, parents, children = _runs(tmp_path, "k")
     assert len(parents) == 1 and parents[0].info.status == "FINISHED"
     assert sorted(t.tid for t in state.trials) == list(range(TRIALS))  # --trials is the total
     finished = [c for c in children if c.info.status == "FINISHED"]
     assert sorted(c.info.run_name for c in finished) == [f"trial-{i:03d}" for i in range(1, 5)]
     assert {c.info.run_id for c in finished} == {t.result["run_id"] for t in state.trials}
     cut = [c for c in children if c.info.status != "FINISHED"]
-    assert all(c.info.status == "KILLED" for c in cut)
-    return after_stop, cut
-
-
-def test_driver_sigkilled_with_a_trial_in_flight_then_resumed(tiny_csv, tmp_path):
-    # the driver kills itself while saving the state after its first finished trial
-    _, cut = _stopped_then_resumed(tiny_csv, tmp_path, "k", "checkpoint:1", -signal.SIGKILL)
-    assert cut  # the trials in flight when the driver died, closed by the resume
+    assert cut and all(c.info.status == "KILLED" for c in cut)
 
 
 def test_spark_that_cannot_start_is_one_line_and_writes_nothing(tiny_csv, tmp_path):
