@@ -161,9 +161,13 @@ def test_quality_levers_train_log_and_serve(tiny_data, store, tmp_path):
 
 
 def test_served_ensemble_is_the_weighted_average_of_its_members(tiny_data, store, tmp_path):
+    """Two LSTMs and a pickled TF-IDF LinearSVC, weighted 2:1:1, served on raw text."""
+    import pickle
+
     import mlflow
     import numpy as np
 
+    from jobsearch.baseline import fit_baselines
     from jobsearch.tracking.registry import log_pyfunc
 
     members = []
@@ -177,12 +181,18 @@ def test_served_ensemble_is_the_weighted_average_of_its_members(tiny_data, store
         )
         assert result.ok, result.error
         members.append((result.params, weight, path, result.probabilities["val"]))
+    svc = next(b for b in fit_baselines(tiny_data) if b.model == "linear_svc").fitted
+    path = tmp_path / "svc.pkl"
+    path.write_bytes(pickle.dumps(svc))
+    svc_val = svc.predict_proba(tiny_data.split.texts["val"])
+    members.append((None, 1.0, path, svc_val))
     run = MlflowClient(store).create_run(
         MlflowClient(store).create_experiment("ens", artifact_location=(tmp_path / "a").as_uri())
     )
     info = log_pyfunc(run.info.run_id, [m[:3] for m in members], tiny_data, store)
     mlflow.set_tracking_uri(store)
     served = mlflow.pyfunc.load_model(info.model_uri).unwrap_python_model()
-    expected = (2 * members[0][3] + members[1][3]) / 3
+    expected = (2 * members[0][3] + members[1][3] + svc_val) / 4
     got = served.predict_proba(tiny_data.split.texts["val"])
     np.testing.assert_allclose(got, expected, atol=1e-5)
+    assert not np.allclose(got, (2 * members[0][3] + members[1][3]) / 3, atol=1e-3)

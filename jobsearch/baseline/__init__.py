@@ -24,21 +24,65 @@ GRID: dict[tuple[str, str], tuple[float, ...]] = {
 NAMES = {"linear_svc": "TF-IDF + LinearSVC", "logistic_regression": "TF-IDF + logistic regression"}
 
 
+# Softmax temperatures tried on LinearSVC's margins (the one chosen minimises validation loss).
+TEMPERATURES = (1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 20.0)
+
+
+class LinearModel:
+    """A fitted TF-IDF model that maps cleaned texts to probabilities over every class
+    (LinearSVC's margins are softmaxed after scaling by ``temperature``). Picklable, so it can
+    be logged with the baseline run and served inside an ensemble."""
+
+    def __init__(self, vectorizers: list, estimator: Any, n_classes: int) -> None:
+        self.vectorizers, self.estimator, self.n_classes = vectorizers, estimator, n_classes
+        self.temperature = 1.0
+
+    def features(self, texts: list[str]):
+        return _transform(self.vectorizers, texts)
+
+    def probs_of(self, x) -> np.ndarray:
+        """Probabilities from already-built features ``x``."""
+        if hasattr(self.estimator, "predict_proba"):
+            probs = self.estimator.predict_proba(x)
+        else:
+            margins = self.estimator.decision_function(x) * self.temperature
+            margins = margins.reshape(len(margins), -1)
+            e = np.exp(margins - margins.max(axis=1, keepdims=True))
+            probs = e / e.sum(axis=1, keepdims=True)
+        return full_probs(probs, self.estimator.classes_, self.n_classes)
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        """Class probabilities for cleaned texts."""
+        return self.probs_of(self.features(texts))
+
+    def calibrate(self, x, y: np.ndarray) -> None:
+        """Choose LinearSVC's softmax temperature on held-out features ``x`` (log-loss)."""
+        if hasattr(self.estimator, "predict_proba"):
+            return
+        losses = {}
+        for t in TEMPERATURES:
+            self.temperature = t
+            losses[t] = classification_metrics(y, self.probs_of(x))["loss"]
+        self.temperature = min(losses, key=lambda t: (losses[t], t))
+
+
 @dataclass
 class Baseline:
-    """One fitted baseline: its model kind, the settings chosen on validation, its metrics."""
+    """One fitted baseline: its model kind, the settings chosen on validation, its metrics and
+    the fitted model."""
 
     model: str
     settings: dict[str, Any]
-    metrics: dict[str, float] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    fitted: LinearModel | None = None
 
     @property
     def name(self) -> str:
         return NAMES[self.model]
 
 
-def _features(kind: str, texts: dict[str, list[str]]):
-    from scipy.sparse import hstack
+def _vectorizers(kind: str, train: list[str]) -> list:
+    """The TF-IDF vectorizers of a feature kind, fitted on the training texts."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vectorizers = [TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2)]
@@ -52,8 +96,7 @@ def _features(kind: str, texts: dict[str, list[str]]):
                 max_features=2**18,
             )
         )
-    fitted = [_fit(v, texts["train"]) for v in vectorizers]
-    return {part: hstack([v.transform(t) for v in fitted]).tocsr() for part, t in texts.items()}
+    return [_fit(v, train) for v in vectorizers]
 
 
 def _fit(vectorizer, train: list[str]):
@@ -69,14 +112,11 @@ def _fit(vectorizer, train: list[str]):
             raise DataError("the training texts hold no terms for the TF-IDF baseline") from None
 
 
-def _scores(model, x) -> np.ndarray:
-    """Class probabilities (logistic regression) or softmaxed margins (LinearSVC)."""
-    if hasattr(model, "predict_proba"):
-        return model.predict_proba(x)
-    margins = model.decision_function(x)
-    margins = margins.reshape(len(margins), -1)
-    e = np.exp(margins - margins.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
+def _transform(vectorizers: list, texts: list[str]):
+    """The texts' features: the vectorizers' outputs side by side."""
+    from scipy.sparse import hstack
+
+    return hstack([v.transform(texts) for v in vectorizers]).tocsr()
 
 
 def fit_baselines(data: Dataset) -> list[Baseline]:
@@ -85,28 +125,33 @@ def fit_baselines(data: Dataset) -> list[Baseline]:
     from sklearn.svm import LinearSVC
 
     texts = {p: data.split.texts[p] for p in ("train", "val", "test")}
-    features = {kind: _features(kind, texts) for kind in sorted({f for _, f in GRID})}
-    y = data.labels
-    best: dict[str, tuple[float, Baseline, Any]] = {}
+    y, n_classes = data.labels, len(data.classes)
+    features = {}
+    for kind in sorted({f for _, f in GRID}):
+        vectorizers = _vectorizers(kind, texts["train"])
+        features[kind] = (vectorizers, {p: _transform(vectorizers, t) for p, t in texts.items()})
+    best: dict[str, tuple[float, Baseline]] = {}
     for (model, kind), values in GRID.items():
-        x = features[kind]
+        vectorizers, x = features[kind]
         for c in values:
             start = time.perf_counter()
             if model == "linear_svc":
-                fitted = LinearSVC(C=c).fit(x["train"], y["train"])
+                estimator = LinearSVC(C=c, random_state=0).fit(x["train"], y["train"])
             else:
-                fitted = LogisticRegression(C=c, max_iter=3000).fit(x["train"], y["train"])
+                estimator = LogisticRegression(C=c, max_iter=3000).fit(x["train"], y["train"])
             seconds = time.perf_counter() - start
-            val = float((fitted.predict(x["val"]) == y["val"]).mean())
+            val = float((estimator.predict(x["val"]) == y["val"]).mean())
             if model not in best or val > best[model][0]:
                 settings = {"features": kind, "ngram_range": "1-2", "C": c, "sublinear_tf": True}
-                chosen = Baseline(model, settings, {"fit_seconds": seconds})
-                best[model] = (val, chosen, (fitted, x))
+                fitted = LinearModel(vectorizers, estimator, n_classes)
+                best[model] = (val, Baseline(model, settings, {"fit_seconds": seconds}, fitted))
     results = []
     for model in ("linear_svc", "logistic_regression"):
-        _, chosen, (fitted, x) = best[model]
+        chosen = best[model][1]
+        x = features[chosen.settings["features"]][1]
+        chosen.fitted.calibrate(x["val"], y["val"])
         for part in ("train", "val", "test"):
-            probs = full_probs(_scores(fitted, x[part]), fitted.classes_, len(data.classes))
+            probs = chosen.fitted.probs_of(x[part])
             for key, value in classification_metrics(y[part], probs).items():
                 chosen.metrics[f"{part}_{key}"] = value
         results.append(chosen)
@@ -116,13 +161,21 @@ def fit_baselines(data: Dataset) -> list[Baseline]:
 def run_baselines(
     data: Dataset, tracking_uri: str | None = None, experiment: str = "jobsearch"
 ) -> list[Baseline]:
-    """Fit the baselines and record each as a run (same metric names as the trials)."""
-    from ..tracking.mlflow import get_client, log_baseline_run
+    """Fit the baselines and record each as a run (same metric names as the trials), with its
+    fitted model (a search's ensemble may include it)."""
+    import pickle
+    import tempfile
+    from pathlib import Path
+
+    from ..tracking.mlflow import BASELINE_FILE, get_client, log_baseline_run
 
     baselines = fit_baselines(data)
     client = get_client(tracking_uri)
     for b in baselines:
-        b.metrics["run_id"] = log_baseline_run(
-            client, experiment, data, b.model, b.metrics, {"model": b.model, **b.settings}
-        )
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / BASELINE_FILE
+            path.write_bytes(pickle.dumps(b.fitted))
+            b.metrics["run_id"] = log_baseline_run(
+                client, experiment, data, b.model, b.metrics, {"model": b.model, **b.settings}, path
+            )
     return baselines

@@ -232,9 +232,55 @@ def _baselines(run, data: Dataset, uri: str, experiment: str) -> dict[str, dict[
     return {NAMES[model]: found[model] for model in NAMES}
 
 
-def _ensemble(cfg: SearchConfig, data: Dataset, state: SearchState, workdir: Path):
-    """Greedy ensemble selection over the kept trials; None unless it beats the best single
-    trial on the validation objective."""
+# Ensemble candidates beside the trials: the fitted TF-IDF baselines, by negative id.
+BASELINE_IDS = {"linear_svc": -1, "logistic_regression": -2}
+BASELINE_LABELS = {-1: "LinearSVC", -2: "logistic regression"}
+
+
+def baseline_file(workdir: Path, cid: int) -> Path:
+    """Where the baseline of candidate id ``cid`` is downloaded for the ensemble."""
+    model = next(m for m, i in BASELINE_IDS.items() if i == cid)
+    return workdir / f"baseline-{model}.pkl"
+
+
+def _baseline_candidates(run, baselines: dict, data: Dataset, workdir: Path) -> dict:
+    """The baselines' validation and test probabilities, by candidate id; each fitted model is
+    downloaded from its baseline run (an older run without one is left out)."""
+    import pickle
+
+    from ..baseline import NAMES
+
+    found = {}
+    for model, cid in BASELINE_IDS.items():
+        run_id = baselines[NAMES[model]].get("run_id")
+        path = baseline_file(workdir, cid)
+        if not run_id or not run.fetch_baseline_model(run_id, path):
+            continue
+        try:
+            fitted = pickle.loads(path.read_bytes())
+        except (pickle.UnpicklingError, AttributeError, ImportError, EOFError):
+            continue  # pickled by a jobsearch whose classes differ
+        found[cid] = tuple(fitted.predict_proba(data.split.texts[p]) for p in ("val", "test"))
+    return found
+
+
+def _label(members: dict[int, int]) -> str:
+    """``3 x2, 7 + LinearSVC x4``: the trials chosen, then the baselines, with their counts."""
+    named = {
+        t: BASELINE_LABELS.get(t, str(t + 1)) + (f" x{n}" if n > 1 else "")
+        for t, n in members.items()
+    }
+    parts = (
+        ", ".join(v for t, v in named.items() if t >= 0),
+        ", ".join(v for t, v in named.items() if t < 0),
+    )
+    return " + ".join(p for p in parts if p)
+
+
+def _ensemble(cfg: SearchConfig, data: Dataset, state: SearchState, workdir: Path, extra: dict):
+    """Greedy ensemble selection over the kept trials and the ``extra`` candidates (the
+    baselines); None unless it holds a trial and beats the best single trial on the validation
+    objective."""
     import numpy as np
 
     from ..model.metrics import classification_metrics
@@ -245,17 +291,20 @@ def _ensemble(cfg: SearchConfig, data: Dataset, state: SearchState, workdir: Pat
         if trial_probs(workdir, tid).is_file() and trial_weights(workdir, tid).is_file():
             with np.load(trial_probs(workdir, tid)) as z:
                 val[tid], test[tid] = z["val"], z["test"]
-    if len(val) < 2:
+    if not val:
         return None
+    for cid, (val_probs, test_probs) in extra.items():
+        val[cid], test[cid] = val_probs, test_probs
     members, loss = select(val, data.labels["val"], cfg.objective)
-    if len(members) < 2 or not loss < state.best["loss"]:
+    trials = [tid for tid in members if tid >= 0]
+    if len(members) < 2 or not trials or not loss < state.best["loss"]:
         return None
     scores = {
         f"{part}_{k}": v
         for part, probs in (("val", val), ("test", test))
         for k, v in classification_metrics(data.labels[part], blend(probs, members)).items()
     }
-    label = ", ".join(f"{tid + 1}" + (f" x{n}" if n > 1 else "") for tid, n in members.items())
+    label = _label(members)
     return {"members": members, "loss": loss, "label": label, **scores}
 
 
@@ -268,7 +317,12 @@ def _register(cfg, data, state, run, uri: str, ensemble: dict | None, workdir: P
     params = {r.tid: r.params for r in state.trials}
     chosen = ensemble["members"] if ensemble else {best["tid"]: 1}
     scores = ensemble or best
-    members = [(params[tid], n, trial_weights(workdir, tid)) for tid, n in chosen.items()]
+    members = [
+        (params[tid], n, trial_weights(workdir, tid))
+        if tid >= 0
+        else (None, n, baseline_file(workdir, tid))
+        for tid, n in chosen.items()
+    ]
     if not all(weights.is_file() for _, _, weights in members):
         return None
     return log_and_register(
@@ -336,7 +390,8 @@ def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) 
     }
     if best is not None:
         run.log_json(best["params"], "best_params.json")
-        summary["ensemble"] = _ensemble(cfg, data, state, workdir)
+        extra = _baseline_candidates(run, summary["baselines"], data, workdir)
+        summary["ensemble"] = _ensemble(cfg, data, state, workdir, extra)
         if summary["ensemble"] is not None:
             ens = summary["ensemble"]
             run.log(

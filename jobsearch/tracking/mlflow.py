@@ -30,6 +30,7 @@ BASELINE_MODEL = "baseline.model"
 SEARCH_KEY = "jobsearch.search_key"
 STATE_FOLDER = "search_state"
 TRIAL_FILES = "trial_files"
+BASELINE_FILE = "baseline.pkl"  # a baseline run's fitted model (jobsearch.baseline.LinearModel)
 # The MLflow UI opens a "model training" experiment on its runs table, not the GenAI overview.
 EXPERIMENT_KIND = "mlflow.experimentKind"
 MODEL_TRAINING = "custom_model_development"
@@ -465,7 +466,8 @@ class SearchRun:
         self.run.log_dict(value, name)
 
     def latest_baselines(self, fingerprint: str) -> dict[str, dict[str, float]]:
-        """Metrics of the newest baseline run of each model on the same data, by model."""
+        """Metrics (and ``run_id``) of the newest baseline run of each model on the same data,
+        by model."""
         exp = self.client.get_experiment_by_name(self.experiment)
         runs = self.client.search_runs(
             [exp.experiment_id],
@@ -476,8 +478,12 @@ class SearchRun:
         for run in runs:
             model = run.data.tags.get(BASELINE_MODEL)
             if model and model not in found:
-                found[model] = dict(run.data.metrics)
+                found[model] = {**run.data.metrics, "run_id": run.info.run_id}
         return found
+
+    def fetch_baseline_model(self, baseline_run_id: str, path: Path) -> bool:
+        """Download a baseline run's fitted model to ``path``; False if it has none."""
+        return _download(self.client, baseline_run_id, BASELINE_FILE, path)
 
     def finish(self, wall_seconds: float, stop_reason: str) -> None:
         self.run.log(metrics={"wall_seconds": wall_seconds}, tags={"stop_reason": stop_reason})
@@ -500,8 +506,10 @@ def log_baseline_run(
     model: str,
     metrics: Mapping[str, float],
     settings: Mapping,
+    model_file: Path | None = None,
 ) -> str:
-    """Record a fitted baseline as a run (same metric names as the trials); return its id."""
+    """Record a fitted baseline as a run (same metric names as the trials), with its pickled
+    model when given (logged as ``BASELINE_FILE``); return the run's id."""
     run = RunRecorder(
         client,
         experiment,
@@ -510,5 +518,7 @@ def log_baseline_run(
     )
     numbers = {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
     run.log(metrics=numbers, params={**settings, "data.source": data.summary.get("source")})
+    if model_file is not None:
+        run.log_artifact(model_file)
     run.finish()
     return run.run_id

@@ -40,18 +40,19 @@ def _requirements() -> list[str]:
     return [f"{n}=={package_version(n)}" if package_version(n) else n for n in _SERVED_NEEDS]
 
 
-Member = tuple[dict[str, Any], float, Path]  # params, weight in the average, weights file
+# params (None for a pickled TF-IDF baseline), weight in the average, weights or model file
+Member = tuple[dict[str, Any] | None, float, Path]
 
 
 def log_pyfunc(run_id: str, members: list[Member], data, tracking_uri: str):
-    """Log the raw-text pyfunc (one model, or the weighted average of several) under ``run_id``;
-    return its model info."""
+    """Log the raw-text pyfunc (one model, or the weighted average of several: trained LSTMs and
+    pickled TF-IDF baselines) under ``run_id``; return its model info."""
     import mlflow
     from mlflow.models import ModelSignature, infer_signature
     from mlflow.types import ColSpec, Schema
 
     from ..data.tokens import has_bag
-    from .serving import IndustryClassifier, top_industries
+    from .serving import LINEAR, IndustryClassifier, top_industries
 
     mlflow.set_tracking_uri(tracking_uri)
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
@@ -59,7 +60,9 @@ def log_pyfunc(run_id: str, members: list[Member], data, tracking_uri: str):
         logging.getLogger("mlflow.pyfunc").setLevel(logging.ERROR)
         meta = Path(tmp) / "meta.json"
         described = [
-            {
+            {"kind": LINEAR, "weight": float(weight), "artifact": f"weights_{i}"}
+            if params is None
+            else {
                 "params": params,
                 "weight": float(weight),
                 "artifact": f"weights_{i}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from typing import Any
 
 import mlflow.pyfunc
@@ -11,6 +12,7 @@ import pandas as pd
 
 TOP_N = 3
 TEXT_COLUMN = "text"
+LINEAR = "tfidf"  # the kind of an ensemble member that is a pickled TF-IDF baseline
 
 
 def as_texts(model_input: Any) -> list[str]:
@@ -77,6 +79,10 @@ class IndustryClassifier(mlflow.pyfunc.PythonModel):
         total = sum(m["weight"] for m in members)
         self.members = []
         for member in members:
+            if member.get("kind") == LINEAR:
+                with open(context.artifacts[member["artifact"]], "rb") as fh:
+                    self.members.append((None, member["weight"] / total, pickle.load(fh)))
+                continue
             params = member_params(member)
             table = NgramTable(member["ngram_rows"]) if has_bag(params) else None
             model = build_model(params, len(self.vocabulary), len(self.classes), ngram_table=table)
@@ -93,10 +99,16 @@ class IndustryClassifier(mlflow.pyfunc.PythonModel):
             return np.zeros((0, len(self.classes)), dtype=np.float32)
         texts = [clean_text(t) for t in texts]
         flat, splits = tokenize(self.vectorizer, texts)
-        chars = char_ngram_ids(texts) if any(p["char_ngrams"] for p, _, _ in self.members) else None
+        lstms = [params for params, _, _ in self.members if params is not None]
+        chars = char_ngram_ids(texts) if any(p["char_ngrams"] for p in lstms) else None
         vocab = len(self.vocabulary)
         return sum(
-            weight * predict_proba(model, model_inputs(flat, splits, params, vocab, chars))
+            weight
+            * (
+                model.predict_proba(texts)
+                if params is None
+                else predict_proba(model, model_inputs(flat, splits, params, vocab, chars))
+            )
             for params, weight, model in self.members
         )
 

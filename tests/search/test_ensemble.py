@@ -41,3 +41,61 @@ def test_a_dominant_trial_stands_alone_and_ties_keep_the_earlier_trial():
 def test_blend_weights_by_times_chosen():
     p, q = np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]])
     np.testing.assert_allclose(blend({1: p, 2: q}, {1: 3, 2: 1}), [[0.75, 0.25]])
+
+
+def _search_with(tmp_path, data, trials: dict[int, np.ndarray], baselines: dict[int, np.ndarray]):
+    """The ensemble a finished search builds from kept trials with these validation
+    probabilities (saved as a search saves them) and these baseline candidates."""
+    from jobsearch.search import DEFAULT_SPACE
+    from jobsearch.search.callbacks import trial_probs, trial_weights
+    from jobsearch.search.run import SearchConfig, _ensemble
+    from jobsearch.search.space import load_space
+    from jobsearch.search.state import SearchState, TrialRecord
+
+    y, n_test = data.labels["val"], len(data.labels["test"])
+    test = np.full((n_test, len(data.classes)), 1 / len(data.classes))  # reported, never used
+    state = SearchState(parent_run_id="p", identity={})
+    for tid, probs in trials.items():
+        np.savez(trial_probs(tmp_path, tid), val=probs, test=test)
+        trial_weights(tmp_path, tid).write_bytes(b"")
+        accuracy = float((probs.argmax(1) == y).mean())
+        state.trials.append(TrialRecord(tid, {}, {}, {"status": "ok", "loss": -accuracy}))
+    state.best = {"loss": min(r.loss for r in state.trials)}
+    extra = {cid: (probs, test) for cid, probs in baselines.items()}
+    cfg = SearchConfig(algo="random", space=load_space(DEFAULT_SPACE))
+    return _ensemble(cfg, data, state, tmp_path, extra)
+
+
+def test_a_baseline_joins_the_trials_it_complements(tmp_path, tiny_data):
+    y, n = tiny_data.labels["val"], len(tiny_data.classes)
+    third = np.arange(len(y)) * 3 // len(y)
+    ensemble = _search_with(
+        tmp_path,
+        tiny_data,
+        {0: _probs(third != 0, y, n, 0.6), 1: _probs(third != 1, y, n, 0.62)},
+        {-1: _probs(third != 2, y, n, 0.64)},
+    )
+    assert set(ensemble["members"]) == {0, 1, -1}
+    assert "LinearSVC" in ensemble["label"]
+    assert ensemble["val_accuracy"] == pytest.approx(1.0)
+
+
+def test_baselines_alone_are_not_an_ensemble(tmp_path, tiny_data):
+    # the two baselines together are right everywhere and the trials add nothing: the search's
+    # model stays its best trial rather than a mix of the baselines it is compared with
+    y, n = tiny_data.labels["val"], len(tiny_data.classes)
+    rows, last = np.arange(len(y)), np.arange(len(y)) * 3 // len(y) == 2
+
+    def leaning(right: np.ndarray) -> np.ndarray:
+        """Sure where ``right`` (0.9 on y), else a near miss (0.5 on y + 1, 0.45 on y)."""
+        probs = np.full((len(y), n), 0.0)
+        probs[rows, y] = np.where(right, 0.9, 0.45)
+        probs[rows, (y + 1) % n] = np.where(right, 0.1, 0.5)
+        return probs
+
+    wrong = np.zeros(len(y), bool)
+    trials = {0: _probs(wrong, y, n, 0.9), 1: _probs(wrong, y, n, 0.8)}
+    baselines = {-1: leaning(~last), -2: leaning(last)}
+    members, _ = select({**trials, **baselines}, y)
+    assert set(members) == {-1, -2}  # what greedy selection alone would register
+    assert _search_with(tmp_path, tiny_data, trials, baselines) is None

@@ -251,7 +251,7 @@ def test_mlflow_models_serve_answers_raw_text(registered):
         stop_group(server)
 
 
-def test_baseline_logs_same_metric_names(tiny_csv, tmp_path, store):
+def test_baseline_logs_same_metric_names_and_its_model(tiny_csv, tiny_data, tmp_path, store):
     out = run_cli(
         "jobsearch.baseline",
         "--data",
@@ -279,6 +279,16 @@ def test_baseline_logs_same_metric_names(tiny_csv, tmp_path, store):
         "train_loss",
     }
     assert lstm_names <= set(run.data.metrics)
+    # each run holds its fitted model, which reproduces the logged validation accuracy
+    import pickle
+
+    for run in client.search_runs([exp.experiment_id]):
+        local = client.download_artifacts(run.info.run_id, "baseline.pkl", str(tmp_path))
+        with open(local, "rb") as fh:
+            fitted = pickle.load(fh)
+        probs = fitted.predict_proba(tiny_data.split.texts["val"])
+        accuracy = float((probs.argmax(1) == tiny_data.labels["val"]).mean())
+        assert accuracy == pytest.approx(run.data.metrics["val_accuracy"])
     assert 0.2 < run.data.metrics["test_accuracy"] <= 1
 
 
