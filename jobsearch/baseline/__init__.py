@@ -37,9 +37,6 @@ class LinearModel:
         self.vectorizers, self.estimator, self.n_classes = vectorizers, estimator, n_classes
         self.temperature = 1.0
 
-    def features(self, texts: list[str]):
-        return _transform(self.vectorizers, texts)
-
     def probs_of(self, x) -> np.ndarray:
         """Probabilities from already-built features ``x``."""
         if hasattr(self.estimator, "predict_proba"):
@@ -53,7 +50,7 @@ class LinearModel:
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Class probabilities for cleaned texts."""
-        return self.probs_of(self.features(texts))
+        return self.probs_of(_transform(self.vectorizers, texts))
 
     def calibrate(self, x, y: np.ndarray) -> None:
         """Choose LinearSVC's softmax temperature on held-out features ``x`` (log-loss)."""

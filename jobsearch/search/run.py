@@ -222,16 +222,6 @@ def _open(cfg: SearchConfig, data: Dataset, client, path: Path):
     return state, run
 
 
-def _baselines(run, data: Dataset, uri: str, experiment: str) -> dict[str, dict[str, float]]:
-    """The TF-IDF baselines on this data, by display name: logged ones, else fitted now."""
-    from ..baseline import NAMES, run_baselines
-
-    found = run.latest_baselines(data.fingerprint)
-    if set(found) != set(NAMES):
-        found = {b.model: b.metrics for b in run_baselines(data, uri, experiment)}
-    return {NAMES[model]: found[model] for model in NAMES}
-
-
 # Ensemble candidates beside the trials: the fitted TF-IDF baselines, by negative id.
 BASELINE_IDS = {"linear_svc": -1, "logistic_regression": -2}
 BASELINE_LABELS = {-1: "LinearSVC", -2: "logistic regression"}
@@ -243,25 +233,40 @@ def baseline_file(workdir: Path, cid: int) -> Path:
     return workdir / f"baseline-{model}.pkl"
 
 
-def _baseline_candidates(run, baselines: dict, data: Dataset, workdir: Path) -> dict:
-    """The baselines' validation and test probabilities, by candidate id; each fitted model is
-    downloaded from its baseline run (an older run without one is left out)."""
+def _baseline_candidates(data: Dataset, workdir: Path) -> dict:
+    """The fitted baselines' validation and test probabilities, by candidate id (a model file
+    pickled by a jobsearch whose classes differ is left out)."""
     import pickle
 
-    from ..baseline import NAMES
-
     found = {}
-    for model, cid in BASELINE_IDS.items():
-        run_id = baselines[NAMES[model]].get("run_id")
-        path = baseline_file(workdir, cid)
-        if not run_id or not run.fetch_baseline_model(run_id, path):
-            continue
+    for cid in BASELINE_IDS.values():
         try:
-            fitted = pickle.loads(path.read_bytes())
-        except (pickle.UnpicklingError, AttributeError, ImportError, EOFError):
-            continue  # pickled by a jobsearch whose classes differ
+            fitted = pickle.loads(baseline_file(workdir, cid).read_bytes())
+        except (OSError, pickle.UnpicklingError, AttributeError, ImportError, EOFError):
+            continue
         found[cid] = tuple(fitted.predict_proba(data.split.texts[p]) for p in ("val", "test"))
     return found
+
+
+def _baselines(run, data: Dataset, uri: str, experiment: str, workdir: Path) -> dict:
+    """The TF-IDF baselines on this data, by display name, their fitted models in ``workdir``
+    (:func:`baseline_file`): the logged ones, else (none logged, or logged without a model by
+    an older jobsearch) fitted and logged now."""
+    import pickle
+
+    from ..baseline import NAMES, run_baselines
+
+    found = run.latest_baselines(data.fingerprint)
+    complete = set(found) == set(NAMES) and all(
+        run.fetch_baseline_model(found[m]["run_id"], baseline_file(workdir, BASELINE_IDS[m]))
+        for m in NAMES
+    )
+    if not complete:
+        fitted = run_baselines(data, uri, experiment)
+        for b in fitted:
+            baseline_file(workdir, BASELINE_IDS[b.model]).write_bytes(pickle.dumps(b.fitted))
+        found = {b.model: b.metrics for b in fitted}
+    return {NAMES[model]: found[model] for model in NAMES}
 
 
 def _label(members: dict[int, int]) -> str:
@@ -385,12 +390,12 @@ def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) 
         "ui_command": ui_command(uri),
         "runs_url": runs_url(uri, run.experiment_id),
         "best": best and {k: v for k, v in best.items() if k != "test_predictions"},
-        "baselines": _baselines(run, data, uri, cfg.experiment),
+        "baselines": _baselines(run, data, uri, cfg.experiment, workdir),
         "model_version": None,
     }
     if best is not None:
         run.log_json(best["params"], "best_params.json")
-        extra = _baseline_candidates(run, summary["baselines"], data, workdir)
+        extra = _baseline_candidates(data, workdir)
         summary["ensemble"] = _ensemble(cfg, data, state, workdir, extra)
         if summary["ensemble"] is not None:
             ens = summary["ensemble"]

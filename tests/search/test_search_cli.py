@@ -275,3 +275,29 @@ def test_resume_from_another_folder_through_the_tracking_store(tiny_csv, tmp_pat
     ]
     version = client.get_model_version_by_alias("moved", "champion")
     assert version.tags["trial_run_id"] == there.best["run_id"]
+
+
+def test_baselines_logged_without_a_model_are_fitted_again(tiny_csv, tiny_data, tmp_path):
+    """Baseline runs logged by an older jobsearch hold no fitted model: the search fits and
+    logs them again, so the ensemble can use them, and keeps their models beside its trials."""
+    from jobsearch.baseline import fit_baselines
+    from jobsearch.tracking.mlflow import get_client, log_baseline_run
+
+    store = f"sqlite:///{tmp_path}/mlruns/mlflow.db"
+    for b in fit_baselines(tiny_data):
+        log_baseline_run(get_client(store), "old", tiny_data, b.model, b.metrics, b.settings)
+    args = search_args(tiny_csv, "--trials", "2", "--max-epochs", "1", "--experiment", "old")
+    done = run_cli("jobsearch.random", *args, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    client = MlflowClient(store)
+    runs = client.search_runs(
+        [client.get_experiment_by_name("old").experiment_id],
+        filter_string="tags.`jobsearch.kind` = 'baseline'",
+    )
+    with_model = [r for r in runs if client.list_artifacts(r.info.run_id)]
+    assert len(runs) == 4 and len(with_model) == 2
+    workdir = tmp_path / "mlruns" / "searches" / "old"
+    assert {p.name for p in workdir.glob("baseline-*.pkl")} == {
+        "baseline-linear_svc.pkl",
+        "baseline-logistic_regression.pkl",
+    }
