@@ -46,6 +46,7 @@ def test_blend_weights_by_times_chosen():
 def _search_with(tmp_path, data, trials: dict[int, np.ndarray], baselines: dict[int, np.ndarray]):
     """The ensemble a finished search builds from kept trials with these validation
     probabilities (saved as a search saves them) and these baseline candidates."""
+    from jobsearch.model.metrics import classification_metrics
     from jobsearch.search import DEFAULT_SPACE
     from jobsearch.search.callbacks import trial_probs, trial_weights
     from jobsearch.search.run import SearchConfig, _ensemble
@@ -58,9 +59,10 @@ def _search_with(tmp_path, data, trials: dict[int, np.ndarray], baselines: dict[
     for tid, probs in trials.items():
         np.savez(trial_probs(tmp_path, tid), val=probs, test=test)
         trial_weights(tmp_path, tid).write_bytes(b"")
-        accuracy = float((probs.argmax(1) == y).mean())
-        state.trials.append(TrialRecord(tid, {}, {}, {"status": "ok", "loss": -accuracy}))
-    state.best = {"loss": min(r.loss for r in state.trials)}
+        metrics = classification_metrics(y, probs)
+        result = {"status": "ok", "loss": -metrics["accuracy"], "val_loss": metrics["loss"]}
+        state.trials.append(TrialRecord(tid, {}, {}, result))
+    state.best = min((r.result for r in state.trials), key=lambda r: r["loss"])
     extra = {cid: (probs, test) for cid, probs in baselines.items()}
     cfg = SearchConfig(algo="random", space=load_space(DEFAULT_SPACE))
     return _ensemble(cfg, data, state, tmp_path, extra)
@@ -99,3 +101,20 @@ def test_baselines_alone_are_not_an_ensemble(tmp_path, tiny_data):
     members, _ = select({**trials, **baselines}, y)
     assert set(members) == {-1, -2}  # what greedy selection alone would register
     assert _search_with(tmp_path, tiny_data, trials, baselines) is None
+
+
+def test_an_ensemble_that_ties_the_best_trial_wins_on_cross_entropy(tmp_path, tiny_data):
+    # two trials right everywhere, each unsure on a different half: their blend is as accurate
+    # and surer, so it is registered rather than the first of them
+    y, n = tiny_data.labels["val"], len(tiny_data.classes)
+    rows, first = np.arange(len(y)), np.arange(len(y)) < len(y) // 2
+
+    def sure_where(sure: np.ndarray) -> np.ndarray:
+        probs = np.full((len(y), n), 0.0)
+        probs[rows, y] = np.where(sure, 0.9, 0.5)
+        probs[rows, (y + 1) % n] = np.where(sure, 0.1, 0.5 - 1e-3)
+        return probs
+
+    ensemble = _search_with(tmp_path, tiny_data, {0: sure_where(first), 1: sure_where(~first)}, {})
+    assert set(ensemble["members"]) == {0, 1}
+    assert ensemble["val_accuracy"] == pytest.approx(1.0)
