@@ -59,6 +59,9 @@ def main() -> None:
     parser.add_argument("--algo", choices=("random", "tpe"), default=None)
     parser.add_argument("--space", default=None, help="search space (default: the default space)")
     parser.add_argument("--skip-question-models", action="store_true")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="the search's sampler seed (the split stays seed 0)"
+    )
     args = parser.parse_args()
 
     import numpy as np
@@ -129,6 +132,7 @@ def main() -> None:
                 trials=budget["trials"],
                 experiment=experiment,
                 tracking_uri=f"sqlite:///{tmp}/mlruns/mlflow.db",
+                seed=args.seed,
                 show_progress=False,
             )
             wall = time.perf_counter() - started
@@ -174,6 +178,7 @@ def main() -> None:
         "splits": data.summary["splits"],
         "classes": len(data.classes),
         "budget": budget,
+        "search_seed": args.seed,
         "search_wall_seconds": wall,
         "trials": len(trials),
         "collapsed_trials": collapsed,
