@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,11 @@ GRID: dict[tuple[str, str], tuple[float, ...]] = {
     ("logistic_regression", "word"): (3.0, 30.0),
 }
 NAMES = {"linear_svc": "TF-IDF + LinearSVC", "logistic_regression": "TF-IDF + logistic regression"}
+
+
+def model_file(model: str) -> str:
+    """The file name of a fitted baseline's pickled :class:`LinearModel` (also its artifact)."""
+    return f"baseline-{model}.pkl"
 
 
 # Softmax temperatures tried on LinearSVC's margins (the one chosen minimises validation loss).
@@ -156,21 +162,23 @@ def fit_baselines(data: Dataset) -> list[Baseline]:
 
 
 def run_baselines(
-    data: Dataset, tracking_uri: str | None = None, experiment: str = "jobsearch"
+    data: Dataset,
+    tracking_uri: str | None = None,
+    experiment: str = "jobsearch",
+    folder: Path | None = None,
 ) -> list[Baseline]:
     """Fit the baselines and record each as a run (same metric names as the trials), with its
-    fitted model (a search's ensemble may include it)."""
+    fitted model, pickled to ``folder`` (kept there when given) as :func:`model_file`."""
     import pickle
     import tempfile
-    from pathlib import Path
 
-    from ..tracking.mlflow import BASELINE_FILE, get_client, log_baseline_run
+    from ..tracking.mlflow import get_client, log_baseline_run
 
     baselines = fit_baselines(data)
     client = get_client(tracking_uri)
-    for b in baselines:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / BASELINE_FILE
+    with tempfile.TemporaryDirectory() as tmp:
+        for b in baselines:
+            path = Path(folder or tmp) / model_file(b.model)
             path.write_bytes(pickle.dumps(b.fitted))
             b.metrics["run_id"] = log_baseline_run(
                 client, experiment, data, b.model, b.metrics, {"model": b.model, **b.settings}, path

@@ -223,27 +223,23 @@ def _open(cfg: SearchConfig, data: Dataset, client, path: Path):
 
 
 # Ensemble candidates beside the trials: the fitted TF-IDF baselines, by negative id.
-BASELINE_IDS = {"linear_svc": -1, "logistic_regression": -2}
-BASELINE_LABELS = {-1: "LinearSVC", -2: "logistic regression"}
+CANDIDATES = {-1: ("linear_svc", "LinearSVC"), -2: ("logistic_regression", "logistic regression")}
 
 
 def baseline_file(workdir: Path, cid: int) -> Path:
-    """Where the baseline of candidate id ``cid`` is downloaded for the ensemble."""
-    model = next(m for m, i in BASELINE_IDS.items() if i == cid)
-    return workdir / f"baseline-{model}.pkl"
+    """Where the baseline of candidate id ``cid`` is kept for the ensemble."""
+    from ..baseline import model_file
+
+    return workdir / model_file(CANDIDATES[cid][0])
 
 
 def _baseline_candidates(data: Dataset, workdir: Path) -> dict:
-    """The fitted baselines' validation and test probabilities, by candidate id (a model file
-    pickled by a jobsearch whose classes differ is left out)."""
+    """The fitted baselines' validation and test probabilities, by candidate id."""
     import pickle
 
     found = {}
-    for cid in BASELINE_IDS.values():
-        try:
-            fitted = pickle.loads(baseline_file(workdir, cid).read_bytes())
-        except (OSError, pickle.UnpicklingError, AttributeError, ImportError, EOFError):
-            continue
+    for cid in CANDIDATES:
+        fitted = pickle.loads(baseline_file(workdir, cid).read_bytes())
         found[cid] = tuple(fitted.predict_proba(data.split.texts[p]) for p in ("val", "test"))
     return found
 
@@ -252,27 +248,22 @@ def _baselines(run, data: Dataset, uri: str, experiment: str, workdir: Path) -> 
     """The TF-IDF baselines on this data, by display name, their fitted models in ``workdir``
     (:func:`baseline_file`): the logged ones, else (none logged, or logged without a model by
     an older jobsearch) fitted and logged now."""
-    import pickle
-
     from ..baseline import NAMES, run_baselines
 
     found = run.latest_baselines(data.fingerprint)
     complete = set(found) == set(NAMES) and all(
-        run.fetch_baseline_model(found[m]["run_id"], baseline_file(workdir, BASELINE_IDS[m]))
-        for m in NAMES
+        run.fetch_baseline_model(found[model]["run_id"], baseline_file(workdir, cid))
+        for cid, (model, _) in CANDIDATES.items()
     )
     if not complete:
-        fitted = run_baselines(data, uri, experiment)
-        for b in fitted:
-            baseline_file(workdir, BASELINE_IDS[b.model]).write_bytes(pickle.dumps(b.fitted))
-        found = {b.model: b.metrics for b in fitted}
+        found = {b.model: b.metrics for b in run_baselines(data, uri, experiment, workdir)}
     return {NAMES[model]: found[model] for model in NAMES}
 
 
 def _label(members: dict[int, int]) -> str:
     """``3 x2, 7 + LinearSVC x4``: the trials chosen, then the baselines, with their counts."""
     named = {
-        t: BASELINE_LABELS.get(t, str(t + 1)) + (f" x{n}" if n > 1 else "")
+        t: (CANDIDATES[t][1] if t < 0 else str(t + 1)) + (f" x{n}" if n > 1 else "")
         for t, n in members.items()
     }
     parts = (

@@ -30,7 +30,6 @@ BASELINE_MODEL = "baseline.model"
 SEARCH_KEY = "jobsearch.search_key"
 STATE_FOLDER = "search_state"
 TRIAL_FILES = "trial_files"
-BASELINE_FILE = "baseline.pkl"  # a baseline run's fitted model (jobsearch.baseline.LinearModel)
 # The MLflow UI opens a "model training" experiment on its runs table, not the GenAI overview.
 EXPERIMENT_KIND = "mlflow.experimentKind"
 MODEL_TRAINING = "custom_model_development"
@@ -482,8 +481,9 @@ class SearchRun:
         return found
 
     def fetch_baseline_model(self, baseline_run_id: str, path: Path) -> bool:
-        """Download a baseline run's fitted model to ``path``; False if it has none."""
-        return _download(self.client, baseline_run_id, BASELINE_FILE, path)
+        """Download a baseline run's fitted model (the artifact named as ``path``) to ``path``;
+        False if it has none."""
+        return _download(self.client, baseline_run_id, path.name, path)
 
     def finish(self, wall_seconds: float, stop_reason: str) -> None:
         self.run.log(metrics={"wall_seconds": wall_seconds}, tags={"stop_reason": stop_reason})
@@ -509,7 +509,7 @@ def log_baseline_run(
     model_file: Path | None = None,
 ) -> str:
     """Record a fitted baseline as a run (same metric names as the trials), with its pickled
-    model when given (logged as ``BASELINE_FILE``); return the run's id."""
+    model when given (an artifact of the same name); return the run's id."""
     run = RunRecorder(
         client,
         experiment,

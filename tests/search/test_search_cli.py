@@ -280,7 +280,7 @@ def test_resume_from_another_folder_through_the_tracking_store(tiny_csv, tmp_pat
 def test_baselines_logged_without_a_model_are_fitted_again(tiny_csv, tiny_data, tmp_path):
     """Baseline runs logged by an older jobsearch hold no fitted model: the search fits and
     logs them again, so the ensemble can use them, and keeps their models beside its trials."""
-    from jobsearch.baseline import fit_baselines
+    from jobsearch.baseline import fit_baselines, model_file
     from jobsearch.tracking.mlflow import get_client, log_baseline_run
 
     store = f"sqlite:///{tmp_path}/mlruns/mlflow.db"
@@ -298,6 +298,6 @@ def test_baselines_logged_without_a_model_are_fitted_again(tiny_csv, tiny_data, 
     assert len(runs) == 4 and len(with_model) == 2
     workdir = tmp_path / "mlruns" / "searches" / "old"
     assert {p.name for p in workdir.glob("baseline-*.pkl")} == {
-        "baseline-linear_svc.pkl",
-        "baseline-logistic_regression.pkl",
+        model_file("linear_svc"),
+        model_file("logistic_regression"),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 import urllib.request
@@ -14,6 +15,7 @@ import pytest
 from conftest import DATA_ARGS, cli_env, free_port, run_cli, search_args, stop_group, wait_for_http
 from mlflow import MlflowClient
 
+from jobsearch.baseline import model_file
 from jobsearch.data.demo import industries
 
 
@@ -280,10 +282,9 @@ def test_baseline_logs_same_metric_names_and_its_model(tiny_csv, tiny_data, tmp_
     }
     assert lstm_names <= set(run.data.metrics)
     # each run holds its fitted model, which reproduces the logged validation accuracy
-    import pickle
-
     for run in client.search_runs([exp.experiment_id]):
-        local = client.download_artifacts(run.info.run_id, "baseline.pkl", str(tmp_path))
+        name = model_file(run.data.params["model"])
+        local = client.download_artifacts(run.info.run_id, name, str(tmp_path))
         with open(local, "rb") as fh:
             fitted = pickle.load(fh)
         probs = fitted.predict_proba(tiny_data.split.texts["val"])
