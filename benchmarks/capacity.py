@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import signal
 import subprocess
@@ -30,6 +29,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import psycopg2
+from machine import description
 
 ADMIN = ("admin", "capacity-admin-password")
 EPOCHS = 8
@@ -183,8 +183,6 @@ def main() -> None:
     parser.add_argument("--search-trials", type=int, default=5)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    from jobsearch.device import cpu_model
-
     database = f"capacity_{uuid.uuid4().hex[:8]}"
     admin = psycopg2.connect(host="127.0.0.1", user="root", dbname="postgres")
     admin.autocommit = True
@@ -195,7 +193,7 @@ def main() -> None:
     uri = f"http://127.0.0.1:{port}"
     os.environ["MLFLOW_TRACKING_USERNAME"], os.environ["MLFLOW_TRACKING_PASSWORD"] = ADMIN
     report = {
-        "machine": f"{cpu_model()}, {os.cpu_count()} cores, {platform.machine()}",
+        "machine": description(),
         "date": time.strftime("%Y-%m-%d"),
         "server": "mlflow server --app-name basic-auth --workers 2, PostgreSQL 127.0.0.1",
         "absorb": [],

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from machine import description, matmul_gflops
 
 RUNS = {
     "in-process": [],
@@ -56,12 +57,12 @@ def main() -> None:
     parser.add_argument("--max-epochs", type=int, default=3)
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     args = parser.parse_args()
-    from jobsearch.device import cpu_model
-
+    speed = [matmul_gflops()]
     results = {}
     for label, flags in RUNS.items():
         results[label] = run(flags, args.trials, args.max_epochs)
         print(label, results[label], flush=True)
+    speed.append(matmul_gflops())
     one, spark1, two = (results[k]["wall_seconds"] for k in RUNS)
     summary = {
         "speedup_parallelism_2_vs_in_process": round(one / two, 2),
@@ -73,11 +74,9 @@ def main() -> None:
             json.dumps(
                 {
                     "date": time.strftime("%Y-%m-%d"),
-                    "machine": {
-                        "cpu": cpu_model(),
-                        "cores": os.cpu_count(),
-                        "python": platform.python_version(),
-                    },
+                    "machine": description(),
+                    "python": platform.python_version(),
+                    "matmul_gflops_start_end": speed,
                     "trials": args.trials,
                     "max_epochs": args.max_epochs,
                     "runs": results,

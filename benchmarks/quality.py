@@ -18,11 +18,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
+
+from machine import description, matmul_gflops
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -68,12 +69,12 @@ def main() -> None:
 
     from jobsearch import prepare_dataset, run_experiment, run_search
     from jobsearch.baseline import fit_baselines
-    from jobsearch.device import device_info
     from jobsearch.presets import MODEL_1, MODEL_2, MODEL_3
     from jobsearch.search import DEFAULT_SPACE
     from jobsearch.search.space import load_space
     from jobsearch.search.state import load_state, state_path
 
+    speed = [matmul_gflops()]
     spec = SETS[args.set]
     budget = dict(BUDGETS[args.set])
     for key in ("trials", "max_epochs", "algo"):
@@ -171,10 +172,12 @@ def main() -> None:
         elapsed += r.get("trial_seconds", 0.0)
         if to_quality is None and (r.get("val_accuracy") or 0) > best_linear_val:
             to_quality = elapsed
+    speed.append(matmul_gflops())
     report = {
         "set": args.set,
         "date": date.today().isoformat(),
-        "machine": f"{device_info()['device']} ({platform.machine()}, {os.cpu_count()} cores)",
+        "machine": description(),
+        "matmul_gflops_start_end": speed,
         "splits": data.summary["splits"],
         "classes": len(data.classes),
         "budget": budget,
@@ -200,6 +203,7 @@ def main() -> None:
         f"{collapsed}/{len(trials)}"
         f"; search wall time {wall:.0f}s; time until a trial beat the best linear model on "
         f"validation: {'not reached' if to_quality is None else f'{to_quality:.0f}s'}"
+        f"; float32 matmul {speed[0]:.0f} GFLOP/s at the start, {speed[1]:.0f} at the end"
     )
     out = Path(__file__).resolve().parent / "results" / f"quality-{args.set}.json"
     out.parent.mkdir(exist_ok=True)

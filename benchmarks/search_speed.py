@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import re
 import statistics
 import subprocess
@@ -27,6 +25,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from machine import description, matmul_gflops
 
 TRIAL_LINE = re.compile(r"^trial +(\d+)/")
 
@@ -41,9 +41,9 @@ def _rss_mb(pid: int) -> float | None:
 
 
 def run(args: list[str], label: str) -> dict:
-    from jobsearch.device import cpu_model
     from jobsearch.search.state import load_state
 
+    speed = [matmul_gflops()]
     folder = Path(tempfile.mkdtemp(prefix="jobsearch-bench-"))
     experiment = "bench"
     command = [sys.executable, "-m", "jobsearch.random", "--experiment", experiment, *args]
@@ -59,6 +59,7 @@ def run(args: list[str], label: str) -> dict:
     if process.wait() != 0:
         raise SystemExit(f"{label}: the search failed (exit {process.returncode})")
     wall = time.perf_counter() - start
+    speed.append(matmul_gflops())
     state = load_state(folder / "mlruns" / "searches" / experiment / "state.json")
     results = [t.result for t in state.trials]
     training = [
@@ -72,7 +73,8 @@ def run(args: list[str], label: str) -> dict:
     ok = [r for r in results if r["status"] == "ok"]
     figures = {
         "label": label,
-        "machine": f"{cpu_model()}, {os.cpu_count()} cores, {platform.machine()}",
+        "machine": description(),
+        "matmul_gflops_start_end": speed,
         "date": time.strftime("%Y-%m-%d"),
         "command": "python -m jobsearch.random " + " ".join(args),
         "wall_seconds": wall,

@@ -12,23 +12,9 @@ from __future__ import annotations
 
 import argparse
 import platform
-import time
 
 import numpy as np
-
-
-def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
-    """float32 matmul GFLOP/s with TensorFlow on this machine."""
-    import tensorflow as tf
-
-    a = tf.random.normal((n, n))
-    b = tf.random.normal((n, n))
-    tf.linalg.matmul(a, b).numpy()
-    start = time.perf_counter()
-    for _ in range(repeats):
-        c = tf.linalg.matmul(a, b)
-    c.numpy()
-    return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
+from machine import matmul_gflops
 
 
 def lstm_train_flops_per_example(params: dict, input_dim: int) -> float:
