@@ -11,10 +11,9 @@ matmul GFLOP/s and the LSTMs' achieved GFLOP/s.
 from __future__ import annotations
 
 import argparse
-import platform
 
 import numpy as np
-from machine import matmul_gflops
+from machine import description, matmul_gflops
 
 
 def lstm_train_flops_per_example(params: dict, input_dim: int) -> float:
@@ -27,7 +26,6 @@ def lstm_train_flops_per_example(params: dict, input_dim: int) -> float:
 
 def main() -> None:
     from jobsearch import prepare_dataset, resolve_params, run_experiment
-    from jobsearch.device import device_info
     from jobsearch.presets import MODEL_1
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -37,10 +35,7 @@ def main() -> None:
     parser.add_argument("--model1-epochs", type=int, default=2)
     args = parser.parse_args()
     data = prepare_dataset(args.data, args.text_cols or ["text"], args.label_col)
-    print(
-        f"machine: {device_info()['device']} ({platform.machine()}), "
-        f"data: {data.summary['source']} {data.summary['splits']}"
-    )
+    print(f"machine: {description()}, data: {data.summary['source']} {data.summary['splits']}")
     gflops = matmul_gflops()
     print(f"float32 matmul: {gflops:.1f} GFLOP/s")
     runs = {
