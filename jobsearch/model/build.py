@@ -50,22 +50,41 @@ def _masked_pooling(mode: str):
     return MaskedPooling(name=f"{mode}_pool")
 
 
-def _tfidf_bag(name: str):
+def _tfidf_bag(size: int, dim: int):
     import keras
+    import tensorflow as tf
     from keras import ops
 
     class TfidfBag(keras.layers.Layer):
-        """Sum of n-gram embeddings weighted by TF-IDF (sublinear tf x idf, L2-normalised)."""
+        """The n-gram embedding table and the posting's bag: the sum of its n-grams' rows
+        weighted by TF-IDF (sublinear tf x idf, L2-normalised), as one sparse x dense matmul
+        over the non-zero weights, so padding costs nothing and no (batch, width, dim) tensor
+        is built. Computed in float32 (autocast off) and returned in the compute dtype."""
+
+        def __init__(self, **kwargs):
+            super().__init__(autocast=False, **kwargs)
+
+        def build(self, input_shape):
+            self.embeddings = self.add_weight(
+                shape=(size, dim), initializer="uniform", name="embeddings"
+            )
 
         def call(self, inputs):
-            vectors, idf, counts = inputs
+            rows, idf, counts = inputs
             weight = (1.0 + ops.log(ops.maximum(counts, 1.0))) * ops.cast(idf[..., 0], "float32")
             weight = weight * ops.cast(counts > 0, "float32")
             norm = ops.sqrt(ops.sum(weight * weight, axis=1, keepdims=True))
             weight = weight / ops.maximum(norm, 1e-6)
-            return ops.sum(vectors * ops.cast(ops.expand_dims(weight, -1), vectors.dtype), axis=1)
+            nonzero = tf.where(weight > 0)
+            columns = tf.cast(tf.gather_nd(rows, nonzero), "int64")
+            shape = tf.stack([tf.shape(rows, out_type="int64")[0], tf.constant(size, "int64")])
+            bag = tf.SparseTensor(
+                tf.stack([nonzero[:, 0], columns], axis=1), tf.gather_nd(weight, nonzero), shape
+            )
+            out = tf.sparse.sparse_dense_matmul(bag, ops.cast(self.embeddings, "float32"))
+            return ops.cast(out, self.compute_dtype)
 
-    return TfidfBag(name=name)
+    return TfidfBag(name="ngram_embedding")
 
 
 def _ngram_rows(full_size: int, row: np.ndarray | None):
@@ -107,8 +126,7 @@ def _ngram_branch(
     weights = layers.Embedding(
         table.size, 1, trainable=False, embeddings_initializer=init, name="ngram_idf"
     )(rows)
-    vectors = layers.Embedding(table.size, params["ngram_dim"], name="ngram_embedding")(rows)
-    return _tfidf_bag("ngram_tfidf")([vectors, weights, counts])
+    return _tfidf_bag(table.size, params["ngram_dim"])([rows, weights, counts])
 
 
 def build_model(
