@@ -50,41 +50,38 @@ def _masked_pooling(mode: str):
     return MaskedPooling(name=f"{mode}_pool")
 
 
-def _tfidf_bag(size: int, dim: int):
+def _tfidf_bag(table):
     import keras
     import tensorflow as tf
     from keras import ops
 
     class TfidfBag(keras.layers.Layer):
-        """The n-gram embedding table and the posting's bag: the sum of its n-grams' rows
-        weighted by TF-IDF (sublinear tf x idf, L2-normalised), as one sparse x dense matmul
-        over the non-zero weights, so padding costs nothing and no (batch, width, dim) tensor
-        is built. Computed in float32 (autocast off) and returned in the compute dtype."""
+        """The posting's bag: the sum of its n-grams' rows of ``table`` (an Embedding layer
+        that owns them) weighted by TF-IDF (sublinear tf x idf, L2-normalised), as one sparse x
+        dense matmul over the non-zero weights, so padding costs nothing and no (batch, width,
+        dim) tensor is built. The looked-up vectors it receives are unused (the compiled graph
+        drops their gather); the layers stay as they were, so older weight files load."""
 
         def __init__(self, **kwargs):
             super().__init__(autocast=False, **kwargs)
 
-        def build(self, input_shape):
-            self.embeddings = self.add_weight(
-                shape=(size, dim), initializer="uniform", name="embeddings"
-            )
-
         def call(self, inputs):
-            rows, idf, counts = inputs
+            _, idf, counts, rows = inputs
             weight = (1.0 + ops.log(ops.maximum(counts, 1.0))) * ops.cast(idf[..., 0], "float32")
             weight = weight * ops.cast(counts > 0, "float32")
             norm = ops.sqrt(ops.sum(weight * weight, axis=1, keepdims=True))
             weight = weight / ops.maximum(norm, 1e-6)
             nonzero = tf.where(weight > 0)
             columns = tf.cast(tf.gather_nd(rows, nonzero), "int64")
-            shape = tf.stack([tf.shape(rows, out_type="int64")[0], tf.constant(size, "int64")])
+            size = tf.constant(table.input_dim, "int64")
+            shape = tf.stack([tf.shape(rows, out_type="int64")[0], size])
             bag = tf.SparseTensor(
                 tf.stack([nonzero[:, 0], columns], axis=1), tf.gather_nd(weight, nonzero), shape
             )
-            out = tf.sparse.sparse_dense_matmul(bag, ops.cast(self.embeddings, "float32"))
+            out = tf.sparse.sparse_dense_matmul(bag, ops.cast(table.embeddings, "float32"))
             return ops.cast(out, self.compute_dtype)
 
-    return TfidfBag(name="ngram_embedding")
+    return TfidfBag(name="ngram_tfidf")
 
 
 def _ngram_rows(full_size: int, row: np.ndarray | None):
@@ -126,7 +123,9 @@ def _ngram_branch(
     weights = layers.Embedding(
         table.size, 1, trainable=False, embeddings_initializer=init, name="ngram_idf"
     )(rows)
-    return _tfidf_bag(table.size, params["ngram_dim"])([rows, weights, counts])
+    embedding = layers.Embedding(table.size, params["ngram_dim"], name="ngram_embedding")
+    vectors = embedding(rows)
+    return _tfidf_bag(embedding)([vectors, weights, counts, rows])
 
 
 def build_model(

@@ -81,8 +81,7 @@ def test_ngram_branch_is_a_tfidf_weighted_bag_joined_to_the_lstm():
     idf = np.array([0.0, 1.5, 2.0, 3.0], np.float32)
     model = build_model(params, vocab_size=100, n_classes=5, ngram_table=NgramTable(4, row, idf))
     assert sorted(model.input) == ["ngram_counts", "ngram_ids", "token_ids"]
-    # the table holds the training n-grams (3) and one row for unseen ones
-    assert model.get_layer("ngram_embedding").embeddings.shape == (4, 6)
+    assert model.get_layer("ngram_embedding").input_dim == 4  # the training n-grams, + unseen
     assert model.get_layer("lstm_and_ngrams").output.shape[-1] == 64 + 6
     assert not model.get_layer("ngram_idf").trainable
     assert not model.get_layer("ngram_row").trainable_weights
@@ -90,7 +89,7 @@ def test_ngram_branch_is_a_tfidf_weighted_bag_joined_to_the_lstm():
     # and n-grams unseen in training (id 9) weigh 0
     import keras
 
-    bag = keras.Model(model.input, model.get_layer("ngram_embedding").output)
+    bag = keras.Model(model.input, model.get_layer("ngram_tfidf").output)
     ids, counts = np.array([[3, 70, 120, 9, 0]]), np.array([[1.0, 4.0, 2.0, 5.0, 0.0]], np.float32)
     x = {"token_ids": np.ones((1, 12)), "ngram_ids": ids[:, :4], "ngram_counts": counts[:, :4]}
     out = bag(x)
@@ -103,13 +102,13 @@ def test_ngram_branch_is_a_tfidf_weighted_bag_joined_to_the_lstm():
     model.save_weights(path)
     again = build_model(params, vocab_size=100, n_classes=5, ngram_table=NgramTable(4))
     again.load_weights(path)
-    again_bag = keras.Model(again.input, again.get_layer("ngram_embedding").output)
+    again_bag = keras.Model(again.input, again.get_layer("ngram_tfidf").output)
     np.testing.assert_allclose(np.asarray(again_bag(x)), np.asarray(out), rtol=1e-6)
     with_chars = build_model(
         resolve_params({**base, "char_ngrams": True}), 100, 5, None, NgramTable(7)
     )
     assert with_chars.get_layer("ngram_row").table.shape == (150 + CHAR_BUCKETS,)
-    assert with_chars.get_layer("ngram_embedding").embeddings.shape == (7, 6)
+    assert with_chars.get_layer("ngram_embedding").input_dim == 7
     chars_only = build_model(
         resolve_params({**base, "ngrams": 0, "char_ngrams": True}), 100, 5, None, NgramTable(7)
     )
