@@ -6,6 +6,7 @@ Library only; ``python -m jobsearch.baseline`` runs :mod:`jobsearch.cli.baseline
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,35 +85,39 @@ class Baseline:
         return NAMES[self.model]
 
 
-def _vectorizers(kind: str, train: list[str]) -> list:
-    """The TF-IDF vectorizers of a feature kind, fitted on the training texts."""
+def _features(texts: dict[str, list[str]], kinds: set[str]) -> dict[str, tuple[list, dict]]:
+    """Each feature kind's TF-IDF vectorizers (fitted on the training texts) and the features
+    of every split. Each text is analysed once per vectorizer: the word features are shared."""
+    from scipy.sparse import hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    vectorizers = [TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2)]
-    if kind == "word+char":
-        vectorizers.append(
-            TfidfVectorizer(
-                sublinear_tf=True,
-                analyzer="char_wb",
-                ngram_range=(2, 5),
-                min_df=2,
-                max_features=2**18,
-            )
-        )
-    return [_fit(v, train) for v in vectorizers]
+    word = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2)
+    char = TfidfVectorizer(
+        sublinear_tf=True, analyzer="char_wb", ngram_range=(2, 5), min_df=2, max_features=2**18
+    )
+    fitted = {"word": _fit(word, texts)}
+    if "word+char" in kinds:
+        fitted["char"] = _fit(char, texts)
+    features = {"word": ([word], fitted["word"])}
+    if "word+char" in kinds:
+        both = {p: hstack([fitted["word"][p], fitted["char"][p]]).tocsr() for p in texts}
+        features["word+char"] = ([word, char], both)
+    return {kind: features[kind] for kind in kinds}
 
 
-def _fit(vectorizer, train: list[str]):
-    """Fit on the training texts; keep terms seen once when no term is seen twice."""
+def _fit(vectorizer, texts: dict[str, list[str]]) -> dict:
+    """Fit on the training texts (keeping terms seen once when no term is seen twice); the
+    features of every split."""
     from ..data import DataError
 
     try:
-        return vectorizer.fit(train)
+        train = vectorizer.fit_transform(texts["train"])
     except ValueError:
         try:
-            return vectorizer.set_params(min_df=1).fit(train)
+            train = vectorizer.set_params(min_df=1).fit_transform(texts["train"])
         except ValueError:
             raise DataError("the training texts hold no terms for the TF-IDF baseline") from None
+    return {p: train if p == "train" else vectorizer.transform(t) for p, t in texts.items()}
 
 
 def _transform(vectorizers: list, texts: list[str]):
@@ -122,32 +127,41 @@ def _transform(vectorizers: list, texts: list[str]):
     return hstack([v.transform(texts) for v in vectorizers]).tocsr()
 
 
-def fit_baselines(data: Dataset) -> list[Baseline]:
-    """LinearSVC and logistic regression, each with the features and C best on validation."""
+def _fit_one(model: str, x: dict[str, Any], y: np.ndarray, c: float) -> tuple[Any, float]:
+    """One candidate of :data:`GRID` fitted on the training features, and its fit seconds."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.svm import LinearSVC
 
+    start = time.perf_counter()
+    if model == "linear_svc":
+        estimator = LinearSVC(C=c, random_state=0).fit(x["train"], y)
+    else:
+        estimator = LogisticRegression(C=c, max_iter=3000).fit(x["train"], y)
+    return estimator, time.perf_counter() - start
+
+
+def fit_baselines(data: Dataset) -> list[Baseline]:
+    """LinearSVC and logistic regression, each with the features and C best on validation.
+    The candidates are fitted in threads, one per core (liblinear and lbfgs release the GIL:
+    1.65x faster on 2 cores, benchmarks/RESULTS.md)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     texts = {p: data.split.texts[p] for p in ("train", "val", "test")}
     y, n_classes = data.labels, len(data.classes)
-    features = {}
-    for kind in sorted({f for _, f in GRID}):
-        vectorizers = _vectorizers(kind, texts["train"])
-        features[kind] = (vectorizers, {p: _transform(vectorizers, t) for p, t in texts.items()})
+    features = _features(texts, {f for _, f in GRID})
+    candidates = [(model, kind, c) for (model, kind), values in GRID.items() for c in values]
+    with ThreadPoolExecutor(min(len(candidates), os.cpu_count() or 1)) as pool:
+        fits = list(
+            pool.map(lambda m: _fit_one(m[0], features[m[1]][1], y["train"], m[2]), candidates)
+        )
     best: dict[str, tuple[float, Baseline]] = {}
-    for (model, kind), values in GRID.items():
+    for (model, kind, c), (estimator, seconds) in zip(candidates, fits, strict=True):
         vectorizers, x = features[kind]
-        for c in values:
-            start = time.perf_counter()
-            if model == "linear_svc":
-                estimator = LinearSVC(C=c, random_state=0).fit(x["train"], y["train"])
-            else:
-                estimator = LogisticRegression(C=c, max_iter=3000).fit(x["train"], y["train"])
-            seconds = time.perf_counter() - start
-            val = float((estimator.predict(x["val"]) == y["val"]).mean())
-            if model not in best or val > best[model][0]:
-                settings = {"features": kind, "ngram_range": "1-2", "C": c, "sublinear_tf": True}
-                fitted = LinearModel(vectorizers, estimator, n_classes)
-                best[model] = (val, Baseline(model, settings, {"fit_seconds": seconds}, fitted))
+        val = float((estimator.predict(x["val"]) == y["val"]).mean())
+        if model not in best or val > best[model][0]:
+            settings = {"features": kind, "ngram_range": "1-2", "C": c, "sublinear_tf": True}
+            fitted = LinearModel(vectorizers, estimator, n_classes)
+            best[model] = (val, Baseline(model, settings, {"fit_seconds": seconds}, fitted))
     results = []
     for model in ("linear_svc", "logistic_regression"):
         chosen = best[model][1]
