@@ -86,23 +86,23 @@ class Baseline:
 
 
 def _features(texts: dict[str, list[str]], kinds: set[str]) -> dict[str, tuple[list, dict]]:
-    """Each feature kind's TF-IDF vectorizers (fitted on the training texts) and the features
-    of every split. Each text is analysed once per vectorizer: the word features are shared."""
+    """The TF-IDF vectorizers (fitted on the training texts) and every split's features of
+    "word" and of the other ``kinds``. Each text is analysed once per vectorizer: the word
+    features are shared."""
     from scipy.sparse import hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     word = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2)
-    char = TfidfVectorizer(
-        sublinear_tf=True, analyzer="char_wb", ngram_range=(2, 5), min_df=2, max_features=2**18
-    )
-    fitted = {"word": _fit(word, texts)}
+    word_x = _fit(word, texts)
+    features = {"word": ([word], word_x)}
     if "word+char" in kinds:
-        fitted["char"] = _fit(char, texts)
-    features = {"word": ([word], fitted["word"])}
-    if "word+char" in kinds:
-        both = {p: hstack([fitted["word"][p], fitted["char"][p]]).tocsr() for p in texts}
+        char = TfidfVectorizer(
+            sublinear_tf=True, analyzer="char_wb", ngram_range=(2, 5), min_df=2, max_features=2**18
+        )
+        char_x = _fit(char, texts)
+        both = {p: hstack([word_x[p], char_x[p]]).tocsr() for p in texts}
         features["word+char"] = ([word, char], both)
-    return {kind: features[kind] for kind in kinds}
+    return features
 
 
 def _fit(vectorizer, texts: dict[str, list[str]]) -> dict:
@@ -151,9 +151,8 @@ def fit_baselines(data: Dataset) -> list[Baseline]:
     features = _features(texts, {f for _, f in GRID})
     candidates = [(model, kind, c) for (model, kind), values in GRID.items() for c in values]
     with ThreadPoolExecutor(min(len(candidates), os.cpu_count() or 1)) as pool:
-        fits = list(
-            pool.map(lambda m: _fit_one(m[0], features[m[1]][1], y["train"], m[2]), candidates)
-        )
+        jobs = [pool.submit(_fit_one, m, features[k][1], y["train"], c) for m, k, c in candidates]
+        fits = [job.result() for job in jobs]
     best: dict[str, tuple[float, Baseline]] = {}
     for (model, kind, c), (estimator, seconds) in zip(candidates, fits, strict=True):
         vectorizers, x = features[kind]
