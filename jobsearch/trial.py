@@ -40,7 +40,6 @@ class TrialResult:
     run_id: str | None = None
     train_loss: float | None = None
     train_accuracy: float | None = None
-    train_macro_f1: float | None = None
     val_loss: float | None = None
     val_accuracy: float | None = None
     val_macro_f1: float | None = None
@@ -162,12 +161,14 @@ def _train_and_evaluate(
         result.pruned, result.curve = outcome.pruned, outcome.curve
 
         t = time.perf_counter()
-        result.probabilities = {}
+        best = outcome.history[outcome.best_epoch - 1]
+        result.train_loss, result.train_accuracy = best["train_loss"], best["train_accuracy"]
+        result.probabilities = {
+            "val": outcome.val_probabilities,
+            "test": predict_proba(model, inputs["test"]),
+        }
         scores = {}
-        for part in SPLITS:
-            probs = predict_proba(model, inputs[part])
-            if part != "train":
-                result.probabilities[part] = probs
+        for part, probs in result.probabilities.items():
             scores[part] = classification_metrics(data.labels[part], probs)
             for key, value in scores[part].items():
                 setattr(result, f"{part}_{key}", value)

@@ -60,10 +60,12 @@ def _tfidf_bag(table):
         that owns them) weighted by TF-IDF (sublinear tf x idf, L2-normalised), as one sparse x
         dense matmul over the non-zero weights, so padding costs nothing and no (batch, width,
         dim) tensor is built. The looked-up vectors it receives are unused (the compiled graph
-        drops their gather); the layers stay as they were, so older weight files load."""
+        drops their gather); the layers stay as they were, so older weight files load. XLA
+        cannot compile sparse tensors, so a model with the bag is never jit-compiled."""
 
         def __init__(self, **kwargs):
             super().__init__(autocast=False, **kwargs)
+            self.supports_jit = False
 
         def call(self, inputs):
             _, idf, counts, rows = inputs
@@ -113,10 +115,9 @@ def _ngram_branch(
     import keras
     from keras import layers
 
-    width = params["ngram_width"]
-    ids = inputs["ngram_ids"] = keras.Input(shape=(width,), dtype="int32", name="ngram_ids")
+    ids = inputs["ngram_ids"] = keras.Input(shape=(None,), dtype="int32", name="ngram_ids")
     counts = inputs["ngram_counts"] = keras.Input(
-        shape=(width,), dtype="float32", name="ngram_counts"
+        shape=(None,), dtype="float32", name="ngram_counts"
     )
     rows = _ngram_rows(bag_rows(params, vocab_size), table.row)(ids)
     init = keras.initializers.Constant(table.idf[:, None]) if table.idf is not None else "zeros"
@@ -141,7 +142,7 @@ def build_model(
     import keras
     from keras import layers
 
-    inputs = {"token_ids": keras.Input(shape=(params["max_len"],), dtype="int32", name="token_ids")}
+    inputs = {"token_ids": keras.Input(shape=(None,), dtype="int32", name="token_ids")}
     embed_kwargs: dict[str, Any] = {}
     if embedding_matrix is not None:
         embed_kwargs["embeddings_initializer"] = keras.initializers.Constant(embedding_matrix)

@@ -6,12 +6,15 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
 
 from .metrics import classification_metrics, objective_value
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 EpochHook = Callable[[int, dict[str, float]], None]
 PruneHook = Callable[[int, float], bool]
@@ -19,11 +22,13 @@ PruneHook = Callable[[int, float], bool]
 
 @dataclass
 class FitOutcome:
-    """What happened during ``fit``; ``curve`` is the best objective after each epoch."""
+    """What happened during ``fit``; ``curve`` is the best objective after each epoch and
+    ``val_probabilities`` the validation predictions of the best epoch (the weights kept)."""
 
     history: list[dict[str, float]] = field(default_factory=list)
     curve: list[float] = field(default_factory=list)
     best_epoch: int = 0
+    val_probabilities: np.ndarray | None = None
     pruned: bool = False
     fit_seconds: float = 0.0
 
@@ -34,6 +39,55 @@ class FitOutcome:
     @property
     def best_objective(self) -> float:
         return self.curve[-1] if self.curve else math.inf
+
+
+def length_batches(
+    inputs: dict[str, np.ndarray],
+    labels: np.ndarray,
+    batch_size: int,
+    seed: int,
+    cut_tokens: bool = True,
+    pre_padded: bool = False,
+) -> tf.data.Dataset:
+    """Training batches, reshuffled every epoch, each cut to its longest posting: the rows of a
+    shuffled chunk of 16 batches are sorted by length before they are batched, so a batch pads
+    to about its own length instead of ``max_len`` (a masked LSTM computes the same thing on
+    fewer steps). ``cut_tokens`` False keeps the token ids whole (an unmasked LSTM reads its
+    padding); the n-gram columns are always cut (their empty slots weigh nothing).
+    """
+    import tensorflow as tf
+
+    tokens = inputs["token_ids"]
+    lengths = np.maximum((tokens != 0).sum(axis=1), 1)
+    widths = (inputs["ngram_counts"] > 0).sum(axis=1) if "ngram_counts" in inputs else None
+    rng = np.random.default_rng(seed)
+    n, chunk = len(labels), batch_size * 16
+    batches = -(-n // batch_size)
+
+    def cut(rows: np.ndarray) -> dict[str, np.ndarray]:
+        size = int(lengths[rows].max()) if cut_tokens else tokens.shape[1]
+        x = {"token_ids": tokens[rows, -size:] if pre_padded else tokens[rows, :size]}
+        if widths is not None:
+            width = max(1, int(widths[rows].max()))
+            for name in ("ngram_ids", "ngram_counts"):
+                x[name] = inputs[name][rows, :width]
+        return x
+
+    def epoch():
+        order = rng.permutation(n)
+        for start in range(0, n, chunk):
+            part = order[start : start + chunk]
+            order[start : start + chunk] = part[np.argsort(lengths[part], kind="stable")]
+        rows = [order[i : i + batch_size] for i in range(0, n, batch_size)]
+        for b in rng.permutation(batches):
+            yield cut(rows[b]), labels[rows[b]]
+
+    spec = (
+        {k: tf.TensorSpec((None, None), tf.as_dtype(v.dtype), name=k) for k, v in inputs.items()},
+        tf.TensorSpec((None,), tf.as_dtype(labels.dtype)),
+    )
+    dataset = tf.data.Dataset.from_generator(epoch, output_signature=spec)
+    return dataset.apply(tf.data.experimental.assert_cardinality(batches)).prefetch(2)
 
 
 def predict_proba(model, x: dict[str, np.ndarray], batch_size: int = 512) -> np.ndarray:
@@ -59,7 +113,8 @@ class _EpochMonitor(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
-        val = classification_metrics(self.y_val, predict_proba(self.model, self.x_val))
+        probs = predict_proba(self.model, self.x_val)
+        val = classification_metrics(self.y_val, probs)
         metrics = {
             "train_loss": float(logs.get("ce", math.nan)),
             "train_accuracy": float(logs.get("accuracy", math.nan)),
@@ -72,6 +127,7 @@ class _EpochMonitor(keras.callbacks.Callback):
         if value < out.best_objective:
             out.best_epoch, self.wait = epoch + 1, 0
             self.best_weights = self.model.get_weights()
+            out.val_probabilities = probs
         else:
             self.wait += 1
         out.curve.append(min(value, out.best_objective))
@@ -110,16 +166,16 @@ def fit(
         should_prune,
         top_k_switch,
     )
-    start = time.perf_counter()
-    model.fit(
+    batches = length_batches(
         inputs["train"],
         labels["train"],
-        batch_size=params["batch_size"],
-        epochs=params["max_epochs"],
-        shuffle=True,
-        verbose=0,
-        callbacks=[monitor],
+        params["batch_size"],
+        params["seed"],
+        cut_tokens=params["mask_padding"],
+        pre_padded=params["padding"] == "pre",
     )
+    start = time.perf_counter()
+    model.fit(batches, epochs=params["max_epochs"], shuffle=False, verbose=0, callbacks=[monitor])
     outcome.fit_seconds = time.perf_counter() - start
     if monitor.best_weights is not None:
         model.set_weights(monitor.best_weights)

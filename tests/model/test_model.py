@@ -115,3 +115,45 @@ def test_ngram_branch_is_a_tfidf_weighted_bag_joined_to_the_lstm():
     assert chars_only.get_layer("ngram_row").table.shape == (CHAR_BUCKETS,)
     plain = build_model(resolve_params({**base, "ngrams": 0, "char_ngrams": False}), 100, 5)
     assert sorted(plain.input) == ["token_ids"]
+    # XLA cannot compile the sparse bag: asked for it, the model declines and trains without it
+    with pytest.warns(UserWarning, match="jit_compile"):
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", jit_compile=True)
+    assert model.jit_compile is False
+    assert np.isfinite(model.train_on_batch(x, np.array([2])))
+
+
+@pytest.mark.parametrize("padding", ["post", "pre"])
+def test_training_batches_are_cut_to_their_longest_posting_without_changing_the_model(
+    tiny_data, padding
+):
+    from jobsearch.model.build import build_model
+    from jobsearch.model.train import length_batches
+
+    params = tiny_data.resolve_lengths(
+        resolve_params({"max_len": 200, "padding": padding, "lstm_units": 8, "embedding_dim": 8})
+    )
+    inputs = tiny_data.inputs("train", params)
+    n = len(inputs["token_ids"])
+    # the "labels" are the row numbers, so each batch says which rows it holds
+    batches = length_batches(inputs, np.arange(n), 32, seed=0, pre_padded=padding == "pre")
+    assert int(batches.cardinality()) == -(-n // 32)  # Keras knows an epoch's steps
+    epochs = [[(x, rows.numpy()) for x, rows in batches] for _ in range(2)]
+    for epoch in epochs:
+        assert sorted(np.concatenate([rows for _, rows in epoch])) == list(range(n))
+        assert len(epoch) == -(-n // 32)
+    assert [rows.tolist() for _, rows in epochs[0]] != [rows.tolist() for _, rows in epochs[1]]
+    widths = [x["token_ids"].shape[1] for x, _ in epochs[0]]
+    assert max(widths) == 200 and min(widths) < 100  # short postings are batched together
+    model = build_model(params, len(tiny_data.vocabulary), 5, None, tiny_data.ngram_table(params))
+    for x, rows in sorted(epochs[0], key=lambda batch: batch[0]["token_ids"].shape[1])[:3]:
+        tokens = inputs["token_ids"][rows]
+        cut = x["token_ids"].numpy()
+        assert cut.shape[1] < 200 and (cut[:, -1 if padding == "post" else 0] != 0).any()
+        np.testing.assert_array_equal(
+            cut, tokens[:, -cut.shape[1] :] if padding == "pre" else tokens[:, : cut.shape[1]]
+        )
+        assert x["ngram_ids"].shape[1] < inputs["ngram_ids"].shape[1]
+        whole = {name: value[rows] for name, value in inputs.items()}
+        np.testing.assert_allclose(model(x), model(whole), rtol=1e-4, atol=1e-6)
+    unmasked = length_batches(inputs, np.arange(n), 32, seed=0, cut_tokens=False)
+    assert {x["token_ids"].shape[1] for x, _ in unmasked} == {200}
