@@ -189,6 +189,10 @@ def main() -> None:
         "seconds_to_beat_best_linear_on_val": to_quality,
         "best_params": best["params"],
         "rows": rows,
+        "per_trial": [
+            {k: r.get(k) for k in ("trial_seconds", "epochs", "pruned", "val_accuracy", "params")}
+            for r in trials
+        ],
     }
     print(
         "\n| model | val acc | val F1 | test acc | test F1 | seconds |\n|---|---|---|---|---|---|"
