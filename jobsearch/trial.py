@@ -165,7 +165,7 @@ def _train_and_evaluate(
         result.train_loss, result.train_accuracy = best["train_loss"], best["train_accuracy"]
         result.probabilities = {
             "val": outcome.val_probabilities,
-            "test": predict_proba(model, inputs["test"]),
+            "test": predict_proba(model, inputs["test"], params),
         }
         scores = {}
         for part, probs in result.probabilities.items():

@@ -233,4 +233,5 @@ def compile_model(
             keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
         ],
     )
+    model.optimizer.build(model.trainable_variables)
     return switch

@@ -41,6 +41,34 @@ class FitOutcome:
         return self.curve[-1] if self.curve else math.inf
 
 
+class _Rows:
+    """Cuts rows of model inputs to their longest posting and widest n-gram bag."""
+
+    def __init__(self, inputs: dict[str, np.ndarray], cut_tokens: bool, pre_padded: bool):
+        self.inputs, self.cut_tokens, self.pre_padded = inputs, cut_tokens, pre_padded
+        self.lengths = np.maximum((inputs["token_ids"] != 0).sum(axis=1), 1)
+        counts = inputs.get("ngram_counts")
+        self.widths = None if counts is None else (counts > 0).sum(axis=1)
+
+    def cut(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        tokens = self.inputs["token_ids"]
+        size = int(self.lengths[rows].max()) if self.cut_tokens else tokens.shape[1]
+        x = {"token_ids": tokens[rows, -size:] if self.pre_padded else tokens[rows, :size]}
+        if self.widths is not None:
+            width = max(1, int(self.widths[rows].max()))
+            for name in ("ngram_ids", "ngram_counts"):
+                x[name] = self.inputs[name][rows, :width]
+        return x
+
+
+def _cuts(params: dict[str, Any] | None) -> dict[str, bool]:
+    """How ``params``' inputs may be cut: token ids only under a masked LSTM (an unmasked one
+    reads its padding); the n-gram columns always (their empty slots weigh nothing)."""
+    if params is None:
+        return {"cut_tokens": False, "pre_padded": False}
+    return {"cut_tokens": params["mask_padding"], "pre_padded": params["padding"] == "pre"}
+
+
 def length_batches(
     inputs: dict[str, np.ndarray],
     labels: np.ndarray,
@@ -57,30 +85,19 @@ def length_batches(
     """
     import tensorflow as tf
 
-    tokens = inputs["token_ids"]
-    lengths = np.maximum((tokens != 0).sum(axis=1), 1)
-    widths = (inputs["ngram_counts"] > 0).sum(axis=1) if "ngram_counts" in inputs else None
+    rows_of = _Rows(inputs, cut_tokens, pre_padded)
     rng = np.random.default_rng(seed)
     n, chunk = len(labels), batch_size * 16
     batches = -(-n // batch_size)
-
-    def cut(rows: np.ndarray) -> dict[str, np.ndarray]:
-        size = int(lengths[rows].max()) if cut_tokens else tokens.shape[1]
-        x = {"token_ids": tokens[rows, -size:] if pre_padded else tokens[rows, :size]}
-        if widths is not None:
-            width = max(1, int(widths[rows].max()))
-            for name in ("ngram_ids", "ngram_counts"):
-                x[name] = inputs[name][rows, :width]
-        return x
 
     def epoch():
         order = rng.permutation(n)
         for start in range(0, n, chunk):
             part = order[start : start + chunk]
-            order[start : start + chunk] = part[np.argsort(lengths[part], kind="stable")]
+            order[start : start + chunk] = part[np.argsort(rows_of.lengths[part], kind="stable")]
         rows = [order[i : i + batch_size] for i in range(0, n, batch_size)]
         for b in rng.permutation(batches):
-            yield cut(rows[b]), labels[rows[b]]
+            yield rows_of.cut(rows[b]), labels[rows[b]]
 
     spec = (
         {k: tf.TensorSpec((None, None), tf.as_dtype(v.dtype), name=k) for k, v in inputs.items()},
@@ -90,9 +107,22 @@ def length_batches(
     return dataset.apply(tf.data.experimental.assert_cardinality(batches)).prefetch(2)
 
 
-def predict_proba(model, x: dict[str, np.ndarray], batch_size: int = 512) -> np.ndarray:
-    """Class probabilities, float32."""
-    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float32)
+def predict_proba(
+    model,
+    x: dict[str, np.ndarray],
+    params: dict[str, Any] | None = None,
+    batch_size: int = 512,
+) -> np.ndarray:
+    """Class probabilities, float32, in the rows' order: the rows are predicted in batches of
+    similar length, each cut as ``params`` allow (see ``length_batches``), one compiled call
+    a batch (``model.predict`` costs a new dataset and iterator each time)."""
+    rows_of = _Rows(x, **_cuts(params))
+    order = np.argsort(rows_of.lengths, kind="stable")
+    out = np.empty((len(order), model.output_shape[-1]), dtype=np.float32)
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        out[rows] = np.asarray(model.predict_on_batch(rows_of.cut(rows)), dtype=np.float32)
+    return out
 
 
 class _EpochMonitor(keras.callbacks.Callback):
@@ -113,7 +143,7 @@ class _EpochMonitor(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
-        probs = predict_proba(self.model, self.x_val)
+        probs = predict_proba(self.model, self.x_val, self.hp)
         val = classification_metrics(self.y_val, probs)
         metrics = {
             "train_loss": float(logs.get("ce", math.nan)),
@@ -167,12 +197,7 @@ def fit(
         top_k_switch,
     )
     batches = length_batches(
-        inputs["train"],
-        labels["train"],
-        params["batch_size"],
-        params["seed"],
-        cut_tokens=params["mask_padding"],
-        pre_padded=params["padding"] == "pre",
+        inputs["train"], labels["train"], params["batch_size"], params["seed"], **_cuts(params)
     )
     start = time.perf_counter()
     model.fit(batches, epochs=params["max_epochs"], shuffle=False, verbose=0, callbacks=[monitor])

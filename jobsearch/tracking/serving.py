@@ -107,7 +107,7 @@ class IndustryClassifier(mlflow.pyfunc.PythonModel):
             * (
                 model.predict_proba(texts)
                 if params is None
-                else predict_proba(model, model_inputs(flat, splits, params, vocab, chars))
+                else predict_proba(model, model_inputs(flat, splits, params, vocab, chars), params)
             )
             for params, weight, model in self.members
         )

@@ -127,7 +127,7 @@ def test_training_batches_are_cut_to_their_longest_posting_without_changing_the_
     tiny_data, padding
 ):
     from jobsearch.model.build import build_model
-    from jobsearch.model.train import length_batches
+    from jobsearch.model.train import length_batches, predict_proba
 
     params = tiny_data.resolve_lengths(
         resolve_params({"max_len": 200, "padding": padding, "lstm_units": 8, "embedding_dim": 8})
@@ -155,5 +155,39 @@ def test_training_batches_are_cut_to_their_longest_posting_without_changing_the_
         assert x["ngram_ids"].shape[1] < inputs["ngram_ids"].shape[1]
         whole = {name: value[rows] for name, value in inputs.items()}
         np.testing.assert_allclose(model(x), model(whole), rtol=1e-4, atol=1e-6)
+    # predictions come in batches of similar length, cut the same way, back in the rows' order
+    np.testing.assert_allclose(
+        predict_proba(model, inputs, params, batch_size=32),
+        model.predict(inputs, verbose=0),
+        rtol=1e-4,
+        atol=1e-6,
+    )
     unmasked = length_batches(inputs, np.arange(n), 32, seed=0, cut_tokens=False)
     assert {x["token_ids"].shape[1] for x, _ in unmasked} == {200}
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
+def test_a_trial_traces_its_training_step_once(tiny_data, optimizer):
+    """The optimizer's slots exist before training, so tracing the step creates no variables
+    and TensorFlow does not trace it a second time (about 0.6 s a trial on the demo)."""
+    from jobsearch.model.build import build_model, compile_model
+    from jobsearch.model.train import length_batches
+
+    params = tiny_data.resolve_lengths(
+        resolve_params({"lstm_units": 8, "embedding_dim": 8, "optimizer": optimizer, "top_k": 4})
+    )
+    inputs = tiny_data.inputs("train", params)
+    labels = tiny_data.labels["train"]
+    model = build_model(
+        params,
+        len(tiny_data.vocabulary),
+        len(tiny_data.classes),
+        None,
+        tiny_data.ngram_table(params),
+    )
+    compile_model(model, params, steps_per_epoch=-(-len(labels) // 32))
+    traced = []
+    step = model.train_step
+    model.train_step = lambda data: traced.append(1) or step(data)
+    model.fit(length_batches(inputs, labels, 32, seed=0), epochs=2, verbose=0)
+    assert len(traced) == 1
