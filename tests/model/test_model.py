@@ -169,15 +169,24 @@ def test_training_batches_are_cut_to_their_longest_posting_without_changing_the_
 @pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
 def test_a_trial_traces_its_training_step_once(tiny_data, optimizer):
     """The optimizer's slots exist before training, so tracing the step creates no variables
-    and TensorFlow does not trace it a second time (about 0.6 s a trial on the demo)."""
+    and TensorFlow does not trace it a second time (about 0.6 s a trial on the demo); the
+    epochs run on one repeated dataset, each of the right length."""
     from jobsearch.model.build import build_model, compile_model
-    from jobsearch.model.train import length_batches
+    from jobsearch.model.train import fit
 
     params = tiny_data.resolve_lengths(
-        resolve_params({"lstm_units": 8, "embedding_dim": 8, "optimizer": optimizer, "top_k": 4})
+        resolve_params(
+            {
+                "lstm_units": 8,
+                "embedding_dim": 8,
+                "optimizer": optimizer,
+                "top_k": 4,
+                "max_epochs": 2,
+                "patience": 5,
+            }
+        )
     )
-    inputs = tiny_data.inputs("train", params)
-    labels = tiny_data.labels["train"]
+    inputs = {part: tiny_data.inputs(part, params) for part in ("train", "val")}
     model = build_model(
         params,
         len(tiny_data.vocabulary),
@@ -185,9 +194,12 @@ def test_a_trial_traces_its_training_step_once(tiny_data, optimizer):
         None,
         tiny_data.ngram_table(params),
     )
-    compile_model(model, params, steps_per_epoch=-(-len(labels) // 32))
-    traced = []
+    steps = -(-len(tiny_data.labels["train"]) // params["batch_size"])
+    compile_model(model, params, steps_per_epoch=steps)
+    traced, seen = [], []
     step = model.train_step
     model.train_step = lambda data: traced.append(1) or step(data)
-    model.fit(length_batches(inputs, labels, 32, seed=0), epochs=2, verbose=0)
+    outcome = fit(model, inputs, tiny_data.labels, params, on_epoch=lambda e, m: seen.append(e))
     assert len(traced) == 1
+    assert seen == [1, 2] and outcome.epochs == 2
+    assert int(model.optimizer.iterations.numpy()) == 2 * steps
