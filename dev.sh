@@ -26,7 +26,7 @@ export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-3}
 case "${1:-}" in
   demo)
     shift; setup
-    "$VENV/bin/python" -m jobsearch.random --trials 24 --max-epochs 6 "$@"
+    "$VENV/bin/python" -m jobsearch.random --trials 20 --max-epochs 6 "$@"
     ;;
   test)
     shift; setup

@@ -37,7 +37,7 @@ SETS = {
 }
 # The documented budget per set: sampler, trials, epochs per trial.
 BUDGETS = {
-    "demo": {"algo": "random", "trials": 24, "max_epochs": 6},
+    "demo": {"algo": "random", "trials": 20, "max_epochs": 6},
     "reed": {"algo": "tpe", "trials": 20, "max_epochs": 8},
     "adzuna": {"algo": "tpe", "trials": 20, "max_epochs": 8},
 }

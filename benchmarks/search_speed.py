@@ -1,6 +1,6 @@
 """Time whole searches from the outside, as a user waits for them, and watch their memory.
 
-    python benchmarks/search_speed.py -- --trials 24 --max-epochs 6     # ./dev.sh demo, as is
+    python benchmarks/search_speed.py -- --trials 20 --max-epochs 6     # ./dev.sh demo, as is
     python benchmarks/search_speed.py -- --trials 100 --max-epochs 1    # overhead and memory
     python benchmarks/search_speed.py --compare-pruning -- --trials 40  # pruning on vs off
 
