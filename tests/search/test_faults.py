@@ -6,6 +6,7 @@ never race the search they interrupt.
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import signal
 import subprocess
@@ -30,6 +31,18 @@ def _search(args: list[str], cwd, fault: str | None = None) -> subprocess.Comple
         text=True,
         timeout=600,
     )
+
+
+@contextlib.contextmanager
+def _sigint_delivered():
+    """Children start with SIGINT as a terminal gives it. A child inherits an ignored SIGINT
+    (a script's background job, ``cmd &``, runs so) and Python then leaves it ignored, so the
+    search ran on past its Ctrl-C whenever the test run itself was started that way."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _check_complete(cwd, experiment: str, model: str | None) -> None:
@@ -90,7 +103,8 @@ def test_ctrl_c_and_sigterm_exit_130_and_resume_the_trial_in_flight(tiny_csv, tm
     state_file = tmp_path / "mlruns" / "searches" / "t" / "state.json"
     command = args
     for fault in ("epoch:2:INT", "epoch:1:TERM"):  # trial 2, then trial 2 again after resuming
-        stopped = _search(command, tmp_path, fault)
+        with _sigint_delivered():
+            stopped = _search(command, tmp_path, fault)
         assert stopped.returncode == 130, stopped.stderr[-2000:]
         assert "Traceback" not in stopped.stderr
         hint = stopped.stderr.strip().splitlines()[-1]
