@@ -23,7 +23,7 @@ class ParamError(ValueError):
 class Spec:
     """How one parameter is typed and documented."""
 
-    kind: str  # "int", "float", "bool", "str", "int_or_none", "length", "layers", "init"
+    kind: str  # int, float, bool, str, int_or_none, length, layers, init, vectors
     default: Any
     doc: str
     low: float | None = None
@@ -41,7 +41,7 @@ PARAMS: dict[str, Spec] = {
     "embedding_dim": Spec("int", 64, "Size of each word vector.", low=1, high=2048),
     "embedding_trainable": Spec("bool", True, "Update word vectors during training."),
     "embedding_init": Spec(
-        "init",
+        "vectors",
         "random",
         "'random', 'ppmi' (PPMI + truncated SVD learned on the training split, no download), "
         "or the path of a GloVe/word2vec text file.",
@@ -237,6 +237,12 @@ def check_value(name: str, spec: Spec, value: Any, where: str | None = None) -> 
         if value not in spec.choices:
             raise _fail(where, value, f"must be one of {', '.join(map(repr, spec.choices))}")
         return value
+    if kind == "vectors":
+        if not isinstance(value, str) or not value:
+            raise _fail(where, value, "must be 'random', 'ppmi' or a word-vector file")
+        if value not in ("random", "ppmi"):
+            check_vector_file(value, where)
+        return value
     if kind == "init":
         if isinstance(value, str) and value:
             return value
@@ -246,6 +252,36 @@ def check_value(name: str, spec: Spec, value: Any, where: str | None = None) -> 
     if kind == "layers":
         return check_layers(value, where)
     raise AssertionError(kind)
+
+
+def check_vector_file(path: str, where: str = "embedding_init", lines: int = 5) -> None:
+    """Refuse an ``embedding_init`` that is not an existing GloVe/word2vec text file: its first
+    ``lines`` lines must be a word and as many numbers each (after an optional word2vec header
+    line "COUNT DIM"), before any trial trains with it."""
+    allowed = "must be 'random', 'ppmi' or a GloVe/word2vec text file"
+    import os.path
+
+    if not os.path.isfile(path):  # a device or FIFO could block or never end
+        missing = not os.path.exists(path)
+        problem = "no such file" if missing else "not a regular file"
+        raise _fail(where, path, f"{allowed}; {path}: {problem}")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            head = [fh.readline(1_000_000).rstrip("\n").split(" ") for _ in range(lines)]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(where, path, f"{allowed}; {path}: cannot read it ({exc})") from None
+    head = [parts for parts in head if parts != [""]]
+    if head and len(head[0]) == 2 and all(p.isdigit() for p in head[0]):
+        head = head[1:]
+    widths = set()
+    for parts in head:
+        try:
+            [float(x) for x in parts[1:]]
+        except ValueError:
+            widths.add(0)
+        widths.add(len(parts) - 1)
+    if not head or 0 in widths or len(widths) != 1:
+        raise _fail(where, path, f"{allowed}; {path}: its lines are not 'word number ...'")
 
 
 def percentile_of(value: Any) -> float | None:

@@ -33,9 +33,16 @@ def atomic_write(path: str | Path, write: Callable[[Path], Any]) -> Path:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then move it into place.
 
     A crash mid-write leaves the previous file (or none) intact. The temporary name keeps the
-    final suffix, so writers that pick a format from it (numpy, pandas) behave the same.
+    final suffix, so writers that pick a format from it (numpy, pandas) behave the same. A link
+    is followed (the file it names is replaced, not the link), and a special file (a device such
+    as /dev/stdout, a FIFO) is written in place, never replaced by a regular file.
     """
     path = Path(path)
+    if path.is_symlink():
+        path = path.resolve()
+    if path.exists() and not path.is_file() and not path.is_dir():
+        write(path)
+        return path
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
     try:
@@ -46,6 +53,15 @@ def atomic_write(path: str | Path, write: Callable[[Path], Any]) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+# scheme://user:password@host: the password part, wherever a URI is shown
+_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:]*:)[^\s/@]*@")
+
+
+def redact(text: str) -> str:
+    """``text`` with the password of every ``scheme://user:password@`` in it shown as ``***``."""
+    return _PASSWORD.sub(r"\1***@", text)
 
 
 def to_native(value: Any) -> Any:

@@ -6,6 +6,7 @@ from .common import (
     HelpFormatter,
     OneLineParser,
     add_data_flags,
+    add_seed_flag,
     fail,
     hide_native_logs,
     load_data,
@@ -22,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=HelpFormatter,
     )
     add_data_flags(parser)
-    parser.add_argument("--seed", type=int, default=0, help="split seed (match the search's)")
+    add_seed_flag(parser, "split seed (match the search's)")
     parser.add_argument("--experiment", default="demo-random", help="MLflow experiment")
     parser.add_argument("--tracking-uri", default=None, help="MLflow tracking URI")
     args = parser.parse_args(argv)

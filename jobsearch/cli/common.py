@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import math
 import os
 import re
 import sys
@@ -47,9 +48,24 @@ def positive_int(text: str) -> int:
 
 def positive_float(text: str) -> float:
     value = float(text)
-    if value <= 0:
+    if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
     return value
+
+
+SEED_LIMIT = 2**32  # numpy and scikit-learn take seeds in [0, 2**32)
+
+
+def seed(text: str) -> int:
+    value = int(text)
+    if not 0 <= value < SEED_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {SEED_LIMIT - 1}")
+    return value
+
+
+def add_seed_flag(parser: argparse.ArgumentParser, help: str) -> None:
+    """--seed, checked against the range numpy and scikit-learn accept."""
+    parser.add_argument("--seed", type=seed, default=0, help=help)
 
 
 def add_data_flags(parser: argparse.ArgumentParser) -> None:
@@ -97,8 +113,10 @@ def load_data(args: argparse.Namespace):
 
 
 def fail(message: str) -> int:
-    """Print ``error: message`` as one line on stderr; return exit code 2."""
-    print(f"error: {message}", file=sys.stderr)
+    """Print ``error: message`` as one line on stderr (passwords in URIs masked); return 2."""
+    from ..util import redact
+
+    print(f"error: {redact(message)}", file=sys.stderr)
     return 2
 
 

@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     from ..data.load import DataError, clean_text, read_table, select_columns
     from ..tracking.mlflow import TrackingError, check_tracking_uri, resolve_tracking_uri
     from ..tracking.registry import ModelLoadError, load_model
-    from ..util import atomic_write
+    from ..util import atomic_write, first_line
 
     try:
         if args.output is not None:
@@ -123,7 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.output is not None:
         result.insert(0, "text", texts)
         result = result.map(spreadsheet_safe)
-        atomic_write(args.output, lambda tmp: result.to_csv(tmp, index=False))
+        try:
+            atomic_write(args.output, lambda tmp: result.to_csv(tmp, index=False))
+        except OSError as exc:
+            return fail(f"--output {args.output}: {exc.strerror or first_line(exc)}")
         print(f"wrote {len(result)} predictions to {args.output}")
     else:
         for text, row in zip(texts, result.itertuples(index=False)):

@@ -14,6 +14,7 @@ from .common import (
     HelpFormatter,
     OneLineParser,
     add_data_flags,
+    add_seed_flag,
     default_space,
     fail,
     hide_native_logs,
@@ -70,9 +71,7 @@ def search_parser(algo: str | None = None) -> OneLineParser:
         help="MLflow tracking URI; default: $MLFLOW_TRACKING_URI, else the local "
         "store sqlite:///mlruns/mlflow.db",
     )
-    parser.add_argument(
-        "--seed", type=int, default=0, help="seed for sampling params and initialising weights"
-    )
+    add_seed_flag(parser, "seed for sampling params, the split and initialising weights")
     parser.add_argument(
         "--max-epochs",
         type=positive_int,
@@ -152,11 +151,13 @@ def search_parser(algo: str | None = None) -> OneLineParser:
 
 
 def _again(command: str, argv: list[str], experiment: str) -> str:
-    """The command that resumes this search."""
+    """The command that resumes this search (a password in it masked)."""
+    from ..util import redact
+
     again = [*argv, *([] if "--resume" in argv else ["--resume"])]
     if "--experiment" not in argv:
         again += ["--experiment", experiment]
-    return f"python -m {command} {shlex.join(again)}"
+    return redact(f"python -m {command} {shlex.join(again)}")
 
 
 def main(argv: list[str] | None = None, algo: str | None = None) -> int:
@@ -172,10 +173,11 @@ def main(argv: list[str] | None = None, algo: str | None = None) -> int:
     from ..data import DataError
     from ..params import ParamError
     from ..report.summary import format_summary
-    from ..search.run import DEFAULT_STATE_DIR, SearchConfig, SearchError, execute
+    from ..search.owner import SearchBusy
+    from ..search.run import DEFAULT_STATE_DIR, SearchConfig, SearchError, check_config, execute
     from ..search.samplers.tpe import startup_trials_for
     from ..search.space import SpaceError, load_space
-    from ..search.state import state_path
+    from ..search.state import StateError, state_path
     from ..tracking.mlflow import (
         TrackingError,
         check_tracking_uri,
@@ -184,7 +186,7 @@ def main(argv: list[str] | None = None, algo: str | None = None) -> int:
         tracking_failure,
     )
     from ..tracking.registry import RegistryError, check_model_name
-    from ..util import first_line
+    from ..util import first_line, redact
 
     overrides = {} if args.max_epochs is None else {"max_epochs": args.max_epochs}
     stem = args.data.name.split(".")[0] if args.data else "demo"
@@ -202,7 +204,6 @@ def main(argv: list[str] | None = None, algo: str | None = None) -> int:
         if args.resume and not saved.is_file() and store is not None and not store.is_file():
             raise SearchError(f"--resume: no saved search for experiment {experiment!r}")
         check_tracking_uri(uri)
-        data = load_data(args)
         cfg = SearchConfig(
             algo=algo,
             space=space,
@@ -228,8 +229,19 @@ def main(argv: list[str] | None = None, algo: str | None = None) -> int:
             spark_master=args.spark_master,
             gpus_per_trial=args.gpus_per_trial,
         )
-        print(format_summary(execute(cfg, data)))
-    except (SpaceError, DataError, ParamError, SearchError, TrackingError, RegistryError) as exc:
+        check_config(cfg)
+        summary = execute(cfg, load_data(args))
+        print(format_summary(summary))
+    except (
+        SpaceError,
+        DataError,
+        ParamError,
+        SearchBusy,
+        SearchError,
+        StateError,
+        TrackingError,
+        RegistryError,
+    ) as exc:
         return fail(str(exc))
     except KeyboardInterrupt:
         if not saved.is_file():
@@ -245,8 +257,14 @@ def main(argv: list[str] | None = None, algo: str | None = None) -> int:
         if not tracking_failure(exc):
             raise
         print(
-            f"error: the tracking store stopped answering: {first_line(exc)}\n"
+            f"error: the tracking store stopped answering: {redact(first_line(exc))}\n"
             f"finished trials are saved; resume with: {_again(command, argv, experiment)}",
+            file=sys.stderr,
+        )
+        return 1
+    if summary["best"] is None and summary["most_common_failure"]:
+        print(
+            f"error: every trial failed; most often: {summary['most_common_failure']}",
             file=sys.stderr,
         )
         return 1

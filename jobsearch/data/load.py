@@ -59,18 +59,22 @@ def read_table(path: str | Path) -> pd.DataFrame:
             f"{path}: unknown format {''.join(path.suffixes) or '(no extension)'!r}; "
             f"use one of {', '.join(sorted(READERS))} (optionally {', '.join(COMPRESSIONS)})"
         )
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
+    if not path.is_file():  # a folder, device or FIFO could block or never end
+        raise DataError(f"{path}: {'not a regular' if path.exists() else 'no such'} file")
     if fmt != "parquet" and path.suffix.lower() not in COMPRESSIONS:
         with path.open("rb") as fh:
             if b"\0" in fh.read(8192):
                 raise DataError(f"{path}: binary content, not {fmt} text; is it the right file?")
     try:
         if fmt == "parquet":
-            return pd.read_parquet(path)
+            frame = pd.read_parquet(path)
+            _check_unique(path, list(frame.columns))
+            return frame
         if fmt == "jsonl":
             return pd.read_json(path, lines=True, dtype=False)
         sep = "\t" if fmt == "tsv" else ","
+        header = pd.read_csv(path, sep=sep, dtype=str, header=None, nrows=1, encoding="utf-8")
+        _check_unique(path, header.iloc[0].tolist() if len(header) else [])
         return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise DataError(
@@ -78,6 +82,15 @@ def read_table(path: str | Path) -> pd.DataFrame:
         ) from None
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise DataError(f"{path}: cannot be read as {fmt}: {first_line(exc)}") from None
+
+
+def _check_unique(path: Path, columns: list[Any]) -> None:
+    """Refuse a header that names one column twice (which one would be read?)."""
+    seen: set[str] = set()
+    for name in map(str, columns):
+        if name in seen:
+            raise DataError(f"{path}: column {name!r} appears twice in the header; rename one")
+        seen.add(name)
 
 
 def clean_text(text: str) -> str:
@@ -97,6 +110,14 @@ def select_columns(
             f"{source}: missing column {missing[0]!r}; columns present: "
             f"{', '.join(map(str, frame.columns))}"
         )
+    for col in [*text_cols, label_col]:
+        nested = frame[col].map(lambda v: isinstance(v, (list, dict))).to_numpy().nonzero()[0]
+        if len(nested):
+            kind = "a list" if isinstance(frame[col].iloc[nested[0]], list) else "an object"
+            raise DataError(
+                f"{source}: column {col!r} holds {kind} in row {nested[0] + 1} ({len(nested)} "
+                "rows in all), not text; flatten it first"
+            )
     parts = frame[list(text_cols)].fillna("").astype(str)
     text = parts.apply(lambda row: "\n".join(p for p in row if p.strip()), axis=1)
     if len(frame) == 0:

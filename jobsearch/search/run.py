@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,13 @@ from ..data import Dataset
 from ..model.metrics import OBJECTIVES
 from ..report.summary import COLUMNS, searched_columns
 from ..trial import TrialResult, run_experiment
+from . import owner
 from .callbacks import Checkpoint, Progress, Tracking, kept_trials, trial_probs, trial_weights
 from .loop import SearchLoop
 from .pruners import MedianPruner, Pruner
 from .samplers import make_sampler
 from .space import SearchSpace
-from .state import SearchState, load_state, save_state, state_path
+from .state import SearchState, TrialRecord, load_state, save_state, state_path
 
 DEFAULT_STATE_DIR = Path("mlruns") / "searches"
 
@@ -202,7 +204,9 @@ def _open(cfg: SearchConfig, data: Dataset, client, path: Path):
             space_file=cfg.space.path,
             data=data,
             key=key,
+            owner=owner.me(),
         )
+        owner.settle_race(run, SearchRun.running(client, cfg.experiment, key))
         state = SearchState(run.run_id, identity)
         save_state(path, state)
         return state, run
@@ -213,6 +217,7 @@ def _open(cfg: SearchConfig, data: Dataset, client, path: Path):
             f"{', '.join(changed)}; resume it unchanged or pass a new --experiment"
         )
     run = SearchRun(client, cfg.experiment, state.parent_run_id)
+    owner.claim(run)
     run.reopen({r.result.get("run_id") for r in state.trials})
     runs = {r.tid: r.result.get("run_id") for r in state.trials}
     for tid in kept_trials(state.trials):  # finished on another machine: fetch its files
@@ -344,7 +349,7 @@ def _register(cfg, data, state, run, uri: str, ensemble: dict | None, workdir: P
 def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) -> dict:
     """Trials table, plots, baseline, best model: logged to the parent run; the summary."""
     from ..report import plots
-    from ..tracking.mlflow import runs_url, ui_command
+    from ..tracking.mlflow import runs_url, shown, ui_command
 
     workdir = path.parent
     table = tracking.log_table(state.trials)
@@ -378,8 +383,9 @@ def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) 
         "trials_ok": int(counts.get("ok", 0)),
         "trials_pruned": int(counts.get("pruned", 0)),
         "trials_failed": int(counts.get("fail", 0)),
+        "most_common_failure": most_common_failure(state.trials),
         "wall_seconds": state.wall_seconds,
-        "tracking_uri": uri,
+        "tracking_uri": shown(uri),
         "ui_command": ui_command(uri),
         "runs_url": runs_url(uri, run.experiment_id),
         "best": best and {k: v for k, v in best.items() if k != "test_predictions"},
@@ -407,10 +413,10 @@ def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) 
     return summary
 
 
-def execute(cfg: SearchConfig, data: Dataset) -> dict[str, Any]:
-    """Run (or resume) a search; return its summary. Ctrl-C or SIGTERM saves the state,
-    marks the trial in flight and the parent KILLED, and re-raises KeyboardInterrupt."""
-    from ..tracking.mlflow import get_client, resolve_tracking_uri, sqlite_path
+def check_config(cfg: SearchConfig) -> None:
+    """Refuse settings that cannot work together (SearchError), before any data is prepared;
+    a saved state that is damaged raises StateError."""
+    from ..tracking.mlflow import resolve_tracking_uri, shown, sqlite_path
 
     if cfg.objective not in OBJECTIVES:
         raise SearchError(
@@ -420,13 +426,34 @@ def execute(cfg: SearchConfig, data: Dataset) -> dict[str, Any]:
     if cfg.on_cluster and sqlite_path(uri):
         raise SearchError(
             f"--spark-master {cfg.spark_master}: executors on other machines cannot write to "
-            f"the local store {uri}; pass --tracking-uri http://HOST:5000 (a shared server)"
+            f"the local store {shown(uri)}; pass --tracking-uri http://HOST:5000 (a shared server)"
         )
     if cfg.gpus_per_trial and not cfg.on_cluster:
         raise SearchError(
             "--gpus-per-trial needs a Spark cluster (--spark-master spark://HOST:7077): "
             "Spark's local mode cannot give a task its own GPU"
         )
+    load_state(state_path(cfg.state_dir, cfg.experiment))
+
+
+def most_common_failure(trials: list[TrialRecord]) -> str | None:
+    """``"ERROR (k of n trials)"`` for the commonest error of the failed trials, else None."""
+    errors = Counter(
+        t.result.get("error") or "unknown error" for t in trials if t.result.get("status") == "fail"
+    )
+    if not errors:
+        return None
+    error, count = errors.most_common(1)[0]
+    return f"{error} ({count} of {len(trials)} trials)"
+
+
+def execute(cfg: SearchConfig, data: Dataset) -> dict[str, Any]:
+    """Run (or resume) a search; return its summary. Ctrl-C or SIGTERM saves the state,
+    marks the trial in flight and the parent KILLED, and re-raises KeyboardInterrupt."""
+    from ..tracking.mlflow import get_client, resolve_tracking_uri
+
+    check_config(cfg)
+    uri = resolve_tracking_uri(cfg.tracking_uri)
     client = get_client(uri)
     spark = None
     if cfg.on_spark:  # started first: a failure writes nothing
@@ -437,7 +464,14 @@ def execute(cfg: SearchConfig, data: Dataset) -> dict[str, Any]:
         except SparkUnavailable as exc:
             raise SearchError(str(exc)) from None
     path = state_path(cfg.state_dir, cfg.experiment)
-    state, run = _open(cfg, data, client, path)
+    with owner.folder_lock(path.parent):
+        state, run = _open(cfg, data, client, path)
+        with owner.Heartbeat(run):
+            return _run(cfg, data, state, run, path, uri, spark)
+
+
+def _run(cfg: SearchConfig, data: Dataset, state, run, path: Path, uri: str, spark) -> dict:
+    """The loop and the end of an opened search (the caller holds its lock and lease)."""
     checkpoint = Checkpoint(path)
     checkpoint.prune_files(state.trials)
     tracking = Tracking(run, path, cfg.objective, searched_columns(cfg.space))

@@ -30,6 +30,23 @@ from ..params import (
     top_k_problem,
 )
 
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a mapping that gives one key twice (plain YAML keeps
+    the last, so a parameter written twice would be searched silently as the second one)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, str) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{key!r} is given twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 DISTRIBUTIONS = (
     "choice",
     "pchoice",
@@ -254,10 +271,13 @@ def load_space(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
     """Read, validate and compile a YAML space file; ``overrides`` fix parameters (CLI flags)."""
     path = Path(path)
     if not path.is_file():
-        raise SpaceError(f"{path}: no such space file")
-    text = path.read_text(encoding="utf-8")
+        raise SpaceError(f"{path}: {'not a regular' if path.exists() else 'no such'} space file")
     try:
-        doc = yaml.safe_load(text) or {}
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpaceError(f"{path}: bytes that are not UTF-8 at position {exc.start}") from None
+    try:
+        doc = yaml.load(text, Loader=_UniqueKeyLoader) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "?"

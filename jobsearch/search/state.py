@@ -55,11 +55,30 @@ def save_state(path: Path, state: SearchState) -> None:
     atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
+class StateError(ValueError):
+    """A saved state that cannot be read (one line for the user)."""
+
+
 def load_state(path: Path) -> SearchState | None:
-    """The saved state at ``path``, or None when there is none."""
-    if not Path(path).is_file():
+    """The saved state at ``path``, or None when there is none; StateError when the file is
+    damaged or is not a saved search (checked against the dataclasses' schema)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    path = Path(path)
+    if not path.is_file():
         return None
-    doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    doc.pop("format", None)
-    doc["trials"] = [TrialRecord(**t) for t in doc["trials"]]
-    return SearchState(**doc)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(doc, dict) or doc.pop("format", None) != FORMAT:
+            raise ValueError(f"not a saved search of format {FORMAT}")
+        return TypeAdapter(SearchState).validate_python(doc)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(map(str, problem["loc"])) or "top level"
+        reason = f"{where}: {problem['msg']}"
+    except (ValueError, UnicodeDecodeError) as exc:
+        reason = str(exc).splitlines()[0]
+    raise StateError(
+        f"{path}: damaged or not a saved search ({reason}); delete the folder {path.parent} to "
+        "start this search afresh"
+    )

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..model.metrics import score
 from ..params import flatten_params
-from ..util import fault_point, first_line, safe_name
+from ..util import fault_point, first_line, redact, safe_name
 
 if TYPE_CHECKING:
     from ..data import Dataset
@@ -29,6 +29,8 @@ FINGERPRINT = "data.fingerprint"
 BASELINE_MODEL = "baseline.model"
 SEARCH_KEY = "jobsearch.search_key"
 STATE_FOLDER = "search_state"
+OWNER = "jobsearch.owner"  # JSON: host, pid, folder of the process running the search
+HEARTBEAT = "jobsearch.heartbeat"  # unix seconds, renewed while the search runs
 TRIAL_FILES = "trial_files"
 # The MLflow UI opens a "model training" experiment on its runs table, not the GenAI overview.
 EXPERIMENT_KIND = "mlflow.experimentKind"
@@ -70,44 +72,85 @@ class TrackingError(RuntimeError):
     """The tracking store cannot be used (one line for the user)."""
 
 
+def shown(uri: str) -> str:
+    """``uri`` as it may be printed or logged: any password in it masked."""
+    return redact(uri)
+
+
+def _health(uri: str, timeout: float) -> None:
+    """GET the server's /health; credentials in the URI go in a Basic auth header (urllib
+    would take ``user:password@host`` for the host name)."""
+    import base64
+    from urllib.parse import unquote, urlsplit
+    from urllib.request import Request, urlopen
+
+    parts = urlsplit(uri)
+    url = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl().rstrip("/")
+    request = Request(url + "/health")
+    if parts.username is not None:
+        pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+        request.add_header("Authorization", "Basic " + base64.b64encode(pair.encode()).decode())
+    with urlopen(request, timeout=timeout):
+        pass
+
+
 def check_tracking_uri(uri: str, timeout: float = 5.0) -> None:
     """Fail in one line, within seconds and before anything is written, when ``uri`` has a
-    scheme MLflow cannot use or names a server or database that does not answer."""
+    scheme MLflow cannot use or names a server or database that does not answer. No message
+    shows a password."""
     from urllib.error import HTTPError, URLError
-    from urllib.parse import urlparse
-    from urllib.request import urlopen
+    from urllib.parse import urlsplit
 
-    scheme = urlparse(uri).scheme.lower()
-    if scheme in LOCAL_SCHEMES:
+    try:
+        parts = urlsplit(uri)
+        scheme, password = parts.scheme.lower(), parts.password
+    except ValueError as exc:
+        raise TrackingError(f"tracking URI {shown(uri)!r}: {first_line(exc)}") from None
+
+    def _hide(text: str) -> str:
+        text = redact(text)
+        return text.replace(password, "***") if password else text
+
+    if scheme in ("", "file"):
+        if os.environ.get("MLFLOW_ALLOW_FILE_STORE", "").lower() in ("1", "true"):
+            return
+        raise TrackingError(
+            f"tracking URI {shown(uri)!r}: MLflow 3 no longer writes folder (file) stores; use "
+            "sqlite:///PATH/mlflow.db, a server http(s)://HOST:PORT, or set "
+            "MLFLOW_ALLOW_FILE_STORE=true"
+        )
+    if scheme == "sqlite":
         return
     if scheme in ("http", "https"):
         try:
-            with urlopen(uri.rstrip("/") + "/health", timeout=timeout):
-                pass
+            _health(uri, timeout)
         except HTTPError as exc:
             if exc.code not in (401, 403):
-                raise TrackingError(f"tracking server {uri} answered HTTP {exc.code}") from None
-        except (URLError, OSError) as exc:
+                raise TrackingError(
+                    f"tracking server {shown(uri)} answered HTTP {exc.code}"
+                ) from None
+        except (URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", exc)
             raise TrackingError(
-                f"tracking server {uri} does not answer ({reason}); start it or pass another "
-                "--tracking-uri"
+                f"tracking server {shown(uri)} does not answer ({_hide(str(reason))}); start it "
+                "or pass another --tracking-uri"
             ) from None
     elif scheme.split("+")[0] not in DATABASE_SCHEMES and scheme != "databricks":
         raise TrackingError(
-            f"tracking URI {uri!r}: unknown scheme {scheme + '://'!r}; use http(s)://HOST:PORT, "
-            "sqlite:///PATH or postgresql://USER@HOST/DB"
+            f"tracking URI {shown(uri)!r}: unknown scheme {scheme + '://'!r}; use "
+            "http(s)://HOST:PORT, sqlite:///PATH or postgresql://USER@HOST/DB"
         )
     try:
         get_client(uri).search_experiments(max_results=1)
     except Exception as exc:  # any failure to talk to the store is the user's to fix
-        text = first_line(exc)
+        text = _hide(first_line(exc))
         if "401" in text or "403" in text:
             raise TrackingError(
-                f"tracking server {uri} refused the request ({'401' if '401' in text else '403'}):"
-                " set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD to your account"
+                f"tracking server {shown(uri)} refused the request "
+                f"({'401' if '401' in text else '403'}): set MLFLOW_TRACKING_USERNAME and "
+                "MLFLOW_TRACKING_PASSWORD to your account"
             ) from None
-        raise TrackingError(f"tracking URI {uri}: {text}") from None
+        raise TrackingError(f"tracking URI {shown(uri)}: {text}") from None
 
 
 def tracking_failure(exc: BaseException) -> bool:
@@ -134,15 +177,25 @@ def import_mlflow() -> None:
 
 
 def get_client(uri: str | None = None):
-    """An MlflowClient on ``uri`` (default store if None), creating a local store's folder."""
+    """An MlflowClient on ``uri`` (default store if None), creating a local store's folder.
+    A new SQLite store is created by one process at a time (two searches started at once
+    would both run its migrations, and one would fail)."""
     from mlflow import MlflowClient
 
     quiet_logs()
     uri = resolve_tracking_uri(uri)
     db = sqlite_path(uri)
-    if db is not None:
-        db.parent.mkdir(parents=True, exist_ok=True)
-    return MlflowClient(tracking_uri=uri)
+    if db is None:
+        return MlflowClient(tracking_uri=uri)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    if db.is_file() and db.stat().st_size > 0:
+        return MlflowClient(tracking_uri=uri)
+    from filelock import FileLock
+
+    with FileLock(str(db.with_name(db.name + ".lock"))):
+        client = MlflowClient(tracking_uri=uri)
+        client.search_experiments(max_results=1)  # creates and migrates the store
+    return client
 
 
 def experiment_id(client, name: str) -> str:
@@ -165,17 +218,14 @@ def ui_command(uri: str) -> str:
     """The command that opens the MLflow UI on this store."""
     db = sqlite_path(uri)
     if db is None:
-        return f"open {uri} in a browser (tracking server)"
-    try:
-        shown = db.relative_to(Path.cwd())
-    except ValueError:
-        shown = db
-    return f"mlflow ui --backend-store-uri sqlite:///{shown}"
+        return f"open {shown(uri)} in a browser (tracking server)"
+    shown_db = db.relative_to(Path.cwd()) if db.is_relative_to(Path.cwd()) else db
+    return f"mlflow ui --backend-store-uri sqlite:///{shown_db}"
 
 
 def runs_url(uri: str, experiment_id: str) -> str:
     """The UI page with the experiment's runs table (the local UI for a local store)."""
-    base = uri.rstrip("/") if uri.startswith(("http://", "https://")) else LOCAL_UI
+    base = shown(uri).rstrip("/") if uri.startswith(("http://", "https://")) else LOCAL_UI
     return f"{base}/#/experiments/{experiment_id}/runs?workflowType=machine_learning"
 
 
@@ -330,6 +380,15 @@ class MlflowTrialRecorder:
         self.run.finish("FINISHED" if result.ok else "FAILED")
 
 
+# owner tag, last heartbeat (unix seconds), run status
+Lease = tuple["str | None", float, str]
+
+
+def _lease(run) -> Lease:
+    tags = run.data.tags
+    return tags.get(OWNER), float(tags.get(HEARTBEAT) or 0), run.info.status
+
+
 class SearchRun:
     """The parent run of one search: settings, progress, trials table, plots, the outcome."""
 
@@ -349,14 +408,22 @@ class SearchRun:
         space_file: Path,
         data: Dataset,
         key: str,
+        owner: str,
     ) -> SearchRun:
         """Open a new parent run with the search's settings, space file and dataset summary;
-        ``key`` (a hash of what must match to resume) lets any machine find it again."""
+        ``key`` (a hash of what must match to resume) lets any machine find it again; the run
+        is born leased to ``owner``."""
         run = RunRecorder(
             client,
             experiment,
             run_name=f"{algo}-search",
-            tags={KIND: "search", FINGERPRINT: data.fingerprint, SEARCH_KEY: key},
+            tags={
+                KIND: "search",
+                FINGERPRINT: data.fingerprint,
+                SEARCH_KEY: key,
+                OWNER: owner,
+                HEARTBEAT: f"{time.time():.3f}",
+            },
         )
         run.log(params=params)
         run.log_artifact(space_file, "search_space")
@@ -386,6 +453,30 @@ class SearchRun:
             max_results=1,
         )
         return cls(client, experiment, runs[0].info.run_id) if runs else None
+
+    @classmethod
+    def running(cls, client, experiment: str, key: str) -> list[tuple[str, Lease]]:
+        """The RUNNING searches with this key and their leases, oldest first (ties by id)."""
+        found = client.get_experiment_by_name(experiment)
+        runs = client.search_runs(
+            [found.experiment_id],
+            filter_string=f"tags.`{KIND}` = 'search' and tags.`{SEARCH_KEY}` = '{key}' "
+            "and attributes.status = 'RUNNING'",
+        )
+        runs = sorted(runs, key=lambda r: (r.info.start_time, r.info.run_id))
+        return [(r.info.run_id, _lease(r)) for r in runs]
+
+    def lease(self) -> Lease:
+        """The owner tag, last heartbeat (unix seconds) and status of this search's run."""
+        return _lease(self.client.get_run(self.run_id))
+
+    def beat(self, owner: str) -> None:
+        """Renew (or take) the lease: owner and heartbeat in one call."""
+        self.run.log(tags={OWNER: owner, HEARTBEAT: f"{time.time():.3f}"})
+
+    def delete(self) -> None:
+        """Remove this run (a search that lost the race to start)."""
+        self.client.delete_run(self.run_id)
 
     def save_state(self, path: Path) -> None:
         """Keep the search's saved state with the parent run (resumable from any machine)."""

@@ -174,7 +174,7 @@ def load_model(uri: str, tracking_uri: str | None = None):
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    from ..util import first_line
+    from ..util import first_line, redact
     from .mlflow import quiet_logs, resolve_tracking_uri, sqlite_path
 
     quiet_logs()
@@ -188,5 +188,10 @@ def load_model(uri: str, tracking_uri: str | None = None):
     mlflow.set_tracking_uri(tracking_uri)
     try:
         return mlflow.pyfunc.load_model(uri)
+    except ImportError as exc:  # e.g. s3:// without boto3
+        raise ModelLoadError(
+            f"cannot load model {redact(uri)!r}: {first_line(exc)} (a package this URI's "
+            "scheme needs; install it)"
+        ) from None
     except (MlflowException, OSError, ValueError) as exc:
-        raise ModelLoadError(f"cannot load model {uri!r}: {first_line(exc)}") from None
+        raise ModelLoadError(f"cannot load model {redact(uri)!r}: {first_line(exc)}") from None

@@ -9,7 +9,7 @@ import time
 
 import pandas as pd
 import pytest
-from conftest import DATA_ARGS, ROOT, SMOKE, run_cli, search_args
+from conftest import DATA_ARGS, ROOT, SMOKE, cli_env, run_cli, search_args
 from mlflow import MlflowClient
 
 from jobsearch.report.summary import searched_columns
@@ -277,6 +277,44 @@ def test_resume_from_another_folder_through_the_tracking_store(tiny_csv, tmp_pat
     assert version.tags["trial_run_id"] == there.best["run_id"]
 
 
+def test_identical_searches_started_at_once_have_one_owner(tiny_csv, tmp_path):
+    """Four copies of one command at once, two in each of two folders sharing one fresh store:
+    one runs (the folder lock and the parent run's lease decide), three are refused in one
+    line naming it; one parent run, every trial recorded once."""
+    store = f"sqlite:///{tmp_path / 'shared' / 'mlflow.db'}"
+    args = search_args(tiny_csv, "--trials", "2", "--max-epochs", "1", "--experiment", "same",
+                       "--no-register", "--tracking-uri", store)  # fmt: skip
+    folders = [tmp_path / name for name in ("a", "a", "b", "b")]
+    for folder in folders:
+        folder.mkdir(exist_ok=True)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "jobsearch.random", *args],
+            cwd=folder,
+            env=cli_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for folder in folders
+    ]
+    outs = [(p.returncode, out, err) for p in procs for out, err in [p.communicate(timeout=600)]]
+    assert sorted(rc for rc, _, _ in outs) == [0, 2, 2, 2], [err[-500:] for _, _, err in outs]
+    for rc, _, err in outs:
+        if rc == 2:
+            assert err.strip().splitlines() == [err.strip()], err[-1000:]
+            assert "this search is running in process" in err and "Traceback" not in err
+    client = MlflowClient(store)
+    exp = client.get_experiment_by_name("same").experiment_id
+    parents = client.search_runs([exp], "tags.`jobsearch.kind` = 'search'")
+    assert [p.info.status for p in parents] == ["FINISHED"]
+    children = _children(client, parents[0].info.run_id)
+    assert sorted((c.info.run_name, c.info.status) for c in children) == [
+        ("trial-001", "FINISHED"),
+        ("trial-002", "FINISHED"),
+    ]
+
+
 def test_baselines_logged_without_a_model_are_fitted_again(tiny_csv, tiny_data, tmp_path):
     """Baseline runs logged by an older jobsearch hold no fitted model: the search fits and
     logs them again, so the ensemble can use them, and keeps their models beside its trials."""
@@ -301,3 +339,23 @@ def test_baselines_logged_without_a_model_are_fitted_again(tiny_csv, tiny_data, 
         model_file("linear_svc"),
         model_file("logistic_regression"),
     }
+
+
+def test_a_search_whose_every_trial_fails_exits_1_naming_the_failure(
+    tiny_csv, tmp_path, monkeypatch, capsys
+):
+    """Word vectors of the wrong width pass the preflight (the width may be searched) and fail
+    every trial: the search says so in its last line and exits 1, not 0."""
+    from jobsearch.random import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "v.txt").write_text("nurse 0.1 0.2 0.3\nwelder 0.3 0.2 0.1\n")
+    (tmp_path / "s.yaml").write_text(
+        "embedding_init: v.txt\nembedding_dim: 4\nlstm_units: {choice: [4, 8]}\n"
+    )
+    args = ["--data", str(tiny_csv), *DATA_ARGS, "--space", "s.yaml", "--trials", "2",
+            "--max-epochs", "1", "--no-register"]  # fmt: skip
+    assert main(args) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: every trial failed; most often: ParamError: embedding_init=")
+    assert err.endswith("(2 of 2 trials)")

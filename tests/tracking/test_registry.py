@@ -197,6 +197,43 @@ def test_predict_cli_text_file_and_errors(registered, tmp_path):
         assert "Traceback" not in bad.stderr
 
 
+def test_predict_output_writes_special_files_in_place_and_follows_links(
+    registered, tmp_path, monkeypatch, capsys
+):
+    """A device or FIFO given as --output is written in place, never replaced by a regular
+    file; a link keeps pointing at the file it names, which gets the predictions."""
+    import stat
+    import threading
+
+    from jobsearch.cli.predict import main
+
+    cwd, uri = registered
+    monkeypatch.chdir(cwd)
+    base = ["--model", "models:/industry@champion", "--tracking-uri", uri]
+    # /dev/full takes nothing: one line, exit 2, and the device is still a device
+    assert main([*base, "--output", "/dev/full", "a nurse"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --output /dev/full:") and "\n" not in err, err
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+    # a FIFO: the reader on the other end gets the CSV
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    assert main([*base, "--output", str(fifo), "a nurse"]) == 0
+    reader.join(timeout=30)
+    assert got and got[0].startswith("text,industry,probability"), got
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    # a link: still a link, its target written
+    target, link = tmp_path / "target.csv", tmp_path / "link.csv"
+    target.write_text("old\n")
+    link.symlink_to(target)
+    assert main([*base, "--output", str(link), "a welder"]) == 0
+    assert link.is_symlink() and target.read_text().startswith("text,industry")
+    mlflow.set_tracking_uri(None)  # load_model set it (and the variable) for this process
+
+
 def test_mlflow_models_serve_answers_raw_text(registered):
     cwd, uri = registered
     port = free_port()

@@ -195,16 +195,30 @@ def test_search_through_the_authenticated_compose_server(database, tiny_csv, tmp
         # the admin creates a teammate, who searches with MLflow's standard variables
         user = {"username": alice[0], "password": alice[1]}
         assert _call(uri, "/api/2.0/mlflow/users/create", user, admin)[0] == 200
+        # the same search from two folders at once: alice's variables in one, her password in
+        # the URI in the other; one runs, the other is refused, and no output shows it
         args = search_args(tiny_csv, "--trials", "2", "--max-epochs", "1", "--experiment", "team")
-        out = run_cli(
-            "jobsearch.random",
-            *args,
-            "--tracking-uri",
-            uri,
-            cwd=tmp_path,
-            env={"MLFLOW_TRACKING_USERNAME": alice[0], "MLFLOW_TRACKING_PASSWORD": alice[1]},
-        )
-        assert out.returncode == 0, out.stderr[-3000:]
+        in_uri = uri.replace("://", f"://{alice[0]}:{alice[1]}@")
+        creds = {"MLFLOW_TRACKING_USERNAME": alice[0], "MLFLOW_TRACKING_PASSWORD": alice[1]}
+        starts = [(tmp_path / "a", uri, creds), (tmp_path / "b", in_uri, {})]
+        procs = []
+        for folder, where, extra in starts:
+            folder.mkdir()
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "jobsearch.random", *args, "--tracking-uri", where],
+                    cwd=folder,
+                    env=cli_env(**extra),
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+            )
+        outs = [(p.returncode, o, e) for p in procs for o, e in [p.communicate(timeout=600)]]
+        assert sorted(rc for rc, _, _ in outs) == [0, 2], [e[-1500:] for _, _, e in outs]
+        refused = next(e for rc, _, e in outs if rc == 2).strip()
+        assert "this search is running in process" in refused and "\n" not in refused
+        assert all(alice[1] not in o + e for _, o, e in outs)
         # read back through the REST API with credentials
         name = urllib.parse.quote("team")
         by_name = f"/api/2.0/mlflow/experiments/get-by-name?experiment_name={name}"
@@ -219,7 +233,12 @@ def test_search_through_the_authenticated_compose_server(database, tiny_csv, tmp
         parents = runs("tags.`jobsearch.kind` = 'search'")
         assert len(parents) == 1 and parents[0]["info"]["status"] == "FINISHED"
         parent = parents[0]["info"]["run_id"]
-        assert len(runs(f"tags.mlflow.parentRunId = '{parent}'")) == 2
+        assert sorted(
+            r["info"]["run_name"] for r in runs(f"tags.mlflow.parentRunId = '{parent}'")
+        ) == [
+            "trial-001",
+            "trial-002",
+        ]
         champion = "/api/2.0/mlflow/registered-models/alias?name=team&alias=champion"
         status, alias = _call(uri, champion, user=alice)
         assert status == 200
