@@ -20,13 +20,17 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+MAX_NAME = 100  # folder names stay well under the file systems' 255 bytes
+
+
 def safe_name(name: str) -> str:
     """``name`` as one folder name: other characters become ``_`` and ``.``/``..`` cannot
-    climb; a name that had to change gets a short hash, so two names never share a folder."""
+    climb, a long name is cut; a name that had to change gets a short hash, so two names never
+    share a folder."""
     slug = re.sub(r"[^A-Za-z0-9_.-]", "_", name).strip(".") or "_"
-    if slug == name:
+    if slug == name and len(slug) <= MAX_NAME:
         return slug
-    return f"{slug}-{hashlib.sha1(name.encode('utf-8')).hexdigest()[:8]}"
+    return f"{slug[:MAX_NAME]}-{hashlib.sha1(name.encode('utf-8')).hexdigest()[:8]}"
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], Any]) -> Path:

@@ -7,6 +7,7 @@ from .common import (
     OneLineParser,
     add_data_flags,
     add_seed_flag,
+    experiment_problem,
     fail,
     hide_native_logs,
     load_data,
@@ -35,8 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     from ..tracking.mlflow import TrackingError, check_tracking_uri, resolve_tracking_uri
 
     try:
-        if not args.experiment.strip():
-            raise DataError("--experiment: the name is empty")
+        if problem := experiment_problem(args.experiment):
+            raise DataError(problem)
         check_tracking_uri(resolve_tracking_uri(args.tracking_uri))
         data = load_data(args)
         baselines = run_baselines(data, args.tracking_uri, args.experiment)

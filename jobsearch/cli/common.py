@@ -112,6 +112,17 @@ def load_data(args: argparse.Namespace):
     )
 
 
+def experiment_problem(name: str) -> str | None:
+    """What is wrong with an --experiment name, or None."""
+    if not name.strip():
+        return "--experiment: the name is empty"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "--experiment: the name holds a control character (a newline, a tab...)"
+    if len(name) > 250:
+        return f"--experiment: the name is {len(name)} characters long; 250 at most"
+    return None
+
+
 def fail(message: str) -> int:
     """Print ``error: message`` as one line on stderr (passwords in URIs masked); return 2."""
     from ..util import redact

@@ -16,6 +16,7 @@ from .common import (
     add_data_flags,
     add_seed_flag,
     default_space,
+    experiment_problem,
     fail,
     hide_native_logs,
     load_data,
@@ -194,8 +195,8 @@ def main(argv: list[str] | None = None, algo: str | None = None) -> int:
     saved = state_path(DEFAULT_STATE_DIR, experiment)
     try:
         # Everything the user gave is checked here, before anything is written or trained.
-        if not experiment.strip():
-            raise SearchError("--experiment: the name is empty")
+        if problem := experiment_problem(experiment):
+            raise SearchError(problem)
         space = load_space(args.space or default_space(), overrides)
         if not args.no_register:
             check_model_name(args.model_name or experiment)

@@ -73,9 +73,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
         if fmt == "jsonl":
             return pd.read_json(path, lines=True, dtype=False)
         sep = "\t" if fmt == "tsv" else ","
-        header = pd.read_csv(path, sep=sep, dtype=str, header=None, nrows=1, encoding="utf-8")
+        header = pd.read_csv(path, sep=sep, dtype=str, header=None, nrows=1, encoding="utf-8-sig")
         _check_unique(path, header.iloc[0].tolist() if len(header) else [])
-        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8")
+        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataError(
             f"{path}: bytes that are not UTF-8 at position {exc.start}; re-save it as UTF-8"
@@ -277,6 +277,11 @@ def load_split(
     text_cols = list(text_cols)
     if not text_cols:
         raise DataError(f"{source}: at least one text column is needed")
+    if label_col in text_cols:
+        raise DataError(
+            f"{source}: --label-col {label_col!r} is also a --text-col; the model would read "
+            "the answer in its input"
+        )
     frame = select_columns(frame, text_cols, label_col, source)
     _check_columns(frame, text_cols, label_col, source)
     cleaned, cleaning = clean_postings(frame, min_class_size, small_classes, source)

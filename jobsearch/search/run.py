@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import json
 import os
 import signal
@@ -432,6 +433,11 @@ def check_config(cfg: SearchConfig) -> None:
         raise SearchError(
             "--gpus-per-trial needs a Spark cluster (--spark-master spark://HOST:7077): "
             "Spark's local mode cannot give a task its own GPU"
+        )
+    if cfg.on_spark and importlib.util.find_spec("pyspark") is None:
+        raise SearchError(
+            "--parallelism runs trials on Spark, which is not installed: "
+            "pip install 'jobsearch[spark]'"
         )
     load_state(state_path(cfg.state_dir, cfg.experiment))
 

@@ -94,6 +94,33 @@ def _health(uri: str, timeout: float) -> None:
         pass
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_sqlite(uri: str) -> None:
+    """A ``sqlite:///`` store must be an SQLite file, or not exist yet in a folder that can hold
+    it (nothing is created here)."""
+    db = sqlite_path(uri)
+    if db is None:
+        return
+    db = Path(os.path.abspath(db))  # "a/../b" as SQLite will open it
+    if db.exists():
+        if not db.is_file():
+            raise TrackingError(f"tracking URI {shown(uri)}: {db} is not a regular file")
+        with db.open("rb") as fh:
+            head = fh.read(len(SQLITE_HEADER))
+        if head and head != SQLITE_HEADER:
+            raise TrackingError(f"tracking URI {shown(uri)}: {db} is not an SQLite database")
+        return
+    folder = db.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise TrackingError(
+            f"tracking URI {shown(uri)}: cannot create {db} ({folder} is not a writable folder)"
+        )
+
+
 def check_tracking_uri(uri: str, timeout: float = 5.0) -> None:
     """Fail in one line, within seconds and before anything is written, when ``uri`` has a
     scheme MLflow cannot use or names a server or database that does not answer. No message
@@ -120,6 +147,7 @@ def check_tracking_uri(uri: str, timeout: float = 5.0) -> None:
             "MLFLOW_ALLOW_FILE_STORE=true"
         )
     if scheme == "sqlite":
+        _check_sqlite(uri)
         return
     if scheme in ("http", "https"):
         try:

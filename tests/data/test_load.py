@@ -23,11 +23,13 @@ def _frame(n_per_class: int = 12, classes: int = 3) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".parquet", ".jsonl", ".csv.gz"])
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".parquet", ".jsonl", ".csv.gz", "bom.csv"])
 def test_every_format_loads_and_joins_text_columns(tmp_path, suffix):
     frame = _frame()
     path = tmp_path / f"postings{suffix}"
-    if suffix == ".tsv":
+    if suffix == "bom.csv":  # Excel's "CSV UTF-8" starts with a byte-order mark
+        frame.to_csv(path, index=False, encoding="utf-8-sig")
+    elif suffix == ".tsv":
         frame.to_csv(path, sep="\t", index=False)
     elif suffix == ".parquet":
         frame.to_parquet(path)
