@@ -30,6 +30,11 @@ TID_LABEL = "jobsearch.tid"  # a hidden label in the space handed to fmin: the t
 POLL_SECONDS = 0.5
 
 
+SPARK_MISSING = (
+    "--parallelism runs trials on Spark, which is not installed: pip install 'jobsearch[spark]'"
+)
+
+
 class SparkUnavailable(RuntimeError):
     """pyspark is not installed or Spark (Java) does not start (one line for the user)."""
 
@@ -40,10 +45,7 @@ def spark_session(master: str, app_name: str = "jobsearch"):
     try:
         from pyspark.sql import SparkSession
     except ImportError:
-        raise SparkUnavailable(
-            "--parallelism runs trials on Spark, which is not installed: "
-            "pip install 'jobsearch[spark]'"
-        ) from None
+        raise SparkUnavailable(SPARK_MISSING) from None
     # pyspark's notices about pandas 3 and thread tags say nothing a user can act on
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
     warnings.filterwarnings("ignore", message="Spark session is not provided")

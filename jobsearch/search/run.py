@@ -435,10 +435,9 @@ def check_config(cfg: SearchConfig) -> None:
             "Spark's local mode cannot give a task its own GPU"
         )
     if cfg.on_spark and importlib.util.find_spec("pyspark") is None:
-        raise SearchError(
-            "--parallelism runs trials on Spark, which is not installed: "
-            "pip install 'jobsearch[spark]'"
-        )
+        from .parallel import SPARK_MISSING
+
+        raise SearchError(SPARK_MISSING)
     load_state(state_path(cfg.state_dir, cfg.experiment))
 
 
