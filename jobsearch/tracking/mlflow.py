@@ -237,9 +237,17 @@ def experiment_id(client, name: str) -> str:
         return found.experiment_id
     db = sqlite_path(client.tracking_uri)
     location = (db.parent / "artifacts" / safe_name(name)).resolve().as_uri() if db else None
-    return client.create_experiment(
-        name, artifact_location=location, tags={EXPERIMENT_KIND: MODEL_TRAINING}
-    )
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.create_experiment(
+            name, artifact_location=location, tags={EXPERIMENT_KIND: MODEL_TRAINING}
+        )
+    except MlflowException as error:
+        if error.error_code != "RESOURCE_ALREADY_EXISTS":
+            raise
+        # another process created it between our lookup and create: use theirs
+        return client.get_experiment_by_name(name).experiment_id
 
 
 def ui_command(uri: str) -> str:
