@@ -110,6 +110,51 @@ class Recorder(Protocol):
     def kill(self) -> None: ...
 
 
+def _mixed_precision(params: dict[str, Any]) -> bool:
+    from .device import device_info
+
+    on_gpu = device_info()["device_type"] == "GPU"
+    return params["mixed_precision"] == "on" or (params["mixed_precision"] == "auto" and on_gpu)
+
+
+def _compiled(params: dict[str, Any], data: Dataset):
+    """The model ``params`` describe for ``data``, compiled for its training split, and the
+    top-k switch (see ``compile_model``)."""
+    from .model.build import build_model, compile_model
+    from .model.embeddings import initial_vectors
+    from .model.losses import balanced_class_weights
+
+    vectors = initial_vectors(
+        data, params["embedding_init"], params["embedding_dim"], params["seed"]
+    )
+    table = data.ngram_table(params) if has_bag(params) else None
+    model = build_model(params, len(data.vocabulary), len(data.classes), vectors, table)
+    labels = data.labels["train"]
+    weights = None
+    if params["class_weight"] == "balanced":
+        weights = balanced_class_weights(labels, len(data.classes))
+    steps = -(-len(labels) // params["batch_size"])
+    return model, compile_model(model, params, steps, weights)
+
+
+def refit(params: dict[str, Any], data: Dataset, epochs: int, weights_path: Path) -> float:
+    """Train the recipe ``params`` on all of ``data``'s training split for ``epochs`` epochs,
+    judging none, and save the weights; the seconds it took. The learning-rate schedule is the
+    trial's (``max_epochs`` epochs of this split's steps), stopped where the trial's kept
+    weights were."""
+    from .model.session import keras_session
+    from .model.train import fit
+
+    start = time.perf_counter()
+    with keras_session(params["seed"], _mixed_precision(params)):
+        model, switch = _compiled(params, data)
+        inputs = {"train": data.inputs("train", params)}
+        fit(model, inputs, data.labels, params, top_k_switch=switch, epochs=epochs)
+        Path(weights_path).parent.mkdir(parents=True, exist_ok=True)
+        model.save_weights(str(weights_path))
+    return time.perf_counter() - start
+
+
 def _train_and_evaluate(
     result: TrialResult,
     data: Dataset,
@@ -118,31 +163,19 @@ def _train_and_evaluate(
     weights_path: Path | None,
 ) -> None:
     from .device import device_info
-    from .model.build import build_model, compile_model, cudnn_compatible
-    from .model.embeddings import initial_vectors
-    from .model.losses import balanced_class_weights
+    from .model.build import cudnn_compatible
     from .model.metrics import classification_metrics
     from .model.session import keras_session
     from .model.train import fit, predict_proba
 
     params = result.params
     on_gpu = device_info()["device_type"] == "GPU"
-    mixed = params["mixed_precision"] == "on" or (params["mixed_precision"] == "auto" and on_gpu)
+    mixed = _mixed_precision(params)
     result.mixed_precision = mixed
     result.cudnn = bool(on_gpu and cudnn_compatible(params))
     with keras_session(params["seed"], mixed):
         t = time.perf_counter()
-        vectors = initial_vectors(
-            data, params["embedding_init"], params["embedding_dim"], params["seed"]
-        )
-        table = data.ngram_table(params) if has_bag(params) else None
-        model = build_model(params, len(data.vocabulary), len(data.classes), vectors, table)
-        labels = data.labels["train"]
-        weights = None
-        if params["class_weight"] == "balanced":
-            weights = balanced_class_weights(labels, len(data.classes))
-        steps = -(-len(labels) // params["batch_size"])
-        switch = compile_model(model, params, steps, weights)
+        model, switch = _compiled(params, data)
         result.build_seconds = time.perf_counter() - t
         result.n_params = int(model.count_params())
 

@@ -59,6 +59,18 @@ class LinearModel:
         """Class probabilities for cleaned texts."""
         return self.probs_of(_transform(self.vectorizers, texts))
 
+    def refit(self, texts: list[str], y: np.ndarray) -> LinearModel:
+        """The same model (features, C and softmax temperature as chosen) fitted afresh on
+        ``texts``: the vectorizers' vocabulary and idf follow those rows."""
+        from scipy.sparse import hstack
+        from sklearn.base import clone
+
+        vectorizers = [clone(v) for v in self.vectorizers]
+        x = hstack([_fit(v, {"train": texts})["train"] for v in vectorizers]).tocsr()
+        fitted = LinearModel(vectorizers, clone(self.estimator).fit(x, y), self.n_classes)
+        fitted.temperature = self.temperature
+        return fitted
+
     def calibrate(self, x, y: np.ndarray) -> None:
         """Choose LinearSVC's softmax temperature on held-out features ``x`` (log-loss)."""
         if hasattr(self.estimator, "predict_proba"):

@@ -117,6 +117,14 @@ def search_parser(algo: str | None = None) -> OneLineParser:
         "--no-register", action="store_true", help="do not log and register the best model"
     )
     parser.add_argument(
+        "--refit",
+        choices=("all", "train-val", "none"),
+        default="all",
+        help="the rows the registered model learns from once the search has chosen it: all "
+        "labelled rows (train+val+test), train+val, or none (the training split only, as the "
+        "trials learned); its reported test figures are those of the same recipe before the refit",
+    )
+    parser.add_argument(
         "--parallelism",
         type=positive_int,
         default=1,
@@ -229,6 +237,7 @@ def main(argv: list[str] | None = None, algo: str | None = None) -> int:
             parallelism=args.parallelism,
             spark_master=args.spark_master,
             gpus_per_trial=args.gpus_per_trial,
+            refit=args.refit,
         )
         check_config(cfg)
         summary = execute(cfg, load_data(args))

@@ -54,6 +54,7 @@ class Dataset:
     cache_hit: bool
     prep_seconds: float
     cache_dir: Path
+    vocab_size: int = 20000
     _bags: dict[tuple, Bag] = field(default_factory=dict, repr=False)
 
     @property
@@ -67,6 +68,21 @@ class Dataset:
     @property
     def summary(self) -> dict[str, Any]:
         return self.split.summary
+
+    def merged(self, parts: Sequence[str]) -> Dataset:
+        """The rows of ``parts`` as one training split (validation and test empty), tokenized
+        afresh: its vocabulary, n-gram tables and idf follow those rows (what a refit learns
+        from)."""
+        texts = [t for p in parts for t in self.split.texts[p]]
+        labels = np.concatenate([self.labels[p] for p in parts])
+        empty = np.zeros(0, dtype=labels.dtype)
+        split = Split(
+            {"train": texts, "val": [], "test": []},
+            {"train": labels, "val": empty, "test": empty},
+            self.classes,
+            {**self.summary, "learned_from": "+".join(parts)},
+        )
+        return vectorize(split, self.vocab_size, self.cache_dir)
 
     def resolve_lengths(self, params: dict[str, Any]) -> dict[str, Any]:
         """``params`` with ``max_len`` and ``ngram_width`` as counts (percentiles resolved)."""
@@ -390,6 +406,7 @@ def vectorize(split: Split, vocab_size: int = 20000, cache_dir: Path | None = No
         cache_hit=hit,
         prep_seconds=time.perf_counter() - start,
         cache_dir=cache_dir,
+        vocab_size=vocab_size,
     )
 
 

@@ -143,15 +143,19 @@ class _EpochMonitor(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
-        probs = predict_proba(self.model, self.x_val, self.hp)
-        val = classification_metrics(self.y_val, probs)
         metrics = {
             "train_loss": float(logs.get("ce", math.nan)),
             "train_accuracy": float(logs.get("accuracy", math.nan)),
-            **{f"val_{k}": v for k, v in val.items()},
         }
-        if not all(math.isfinite(v) for v in metrics.values()):
-            raise FloatingPointError(f"training diverged: NaN or inf loss at epoch {epoch + 1}")
+        if self.x_val is None:  # a refit: every epoch is kept, none is judged
+            self._check(metrics, epoch)
+            self.outcome.best_epoch = epoch + 1
+            self.outcome.history.append(metrics)
+            return
+        probs = predict_proba(self.model, self.x_val, self.hp)
+        val = classification_metrics(self.y_val, probs)
+        metrics.update({f"val_{k}": v for k, v in val.items()})
+        self._check(metrics, epoch)
         value = objective_value(self.objective, val)
         out = self.outcome
         if value < out.best_objective:
@@ -170,6 +174,11 @@ class _EpochMonitor(keras.callbacks.Callback):
             out.pruned = True
             self.model.stop_training = True
 
+    @staticmethod
+    def _check(metrics: dict[str, float], epoch: int) -> None:
+        if not all(math.isfinite(v) for v in metrics.values()):
+            raise FloatingPointError(f"training diverged: NaN or inf loss at epoch {epoch + 1}")
+
 
 def fit(
     model,
@@ -180,15 +189,17 @@ def fit(
     on_epoch: EpochHook | None = None,
     should_prune: PruneHook | None = None,
     top_k_switch=None,
+    epochs: int | None = None,
 ) -> FitOutcome:
     """Train on the train split's ``inputs`` and ``labels``; restore the weights of the best
     validation epoch. ``top_k_switch`` (from ``compile_model``) is turned on after
-    ``top_k_warmup`` epochs.
+    ``top_k_warmup`` epochs. Without a "val" split (a refit) it trains ``epochs`` epochs
+    (default ``max_epochs``) and keeps the last.
     """
     outcome = FitOutcome()
     monitor = _EpochMonitor(
-        inputs["val"],
-        labels["val"],
+        inputs.get("val"),
+        labels.get("val"),
         params,
         objective,
         outcome,
@@ -205,7 +216,7 @@ def fit(
     model.fit(
         batches.repeat(),
         steps_per_epoch=int(batches.cardinality()),
-        epochs=params["max_epochs"],
+        epochs=epochs or params["max_epochs"],
         shuffle=False,
         verbose=0,
         callbacks=[monitor],

@@ -109,6 +109,13 @@ def format_summary(s: dict[str, Any]) -> str:
         lines += ["", "best params:", json.dumps(best["params"], indent=2)]
     if s.get("model_version"):
         lines.append(f"\nregistered model: {s['model_version']}")
+        if s.get("refit"):
+            refit = s["refit"]
+            lines.append(
+                f"it learned from {refit['learned_from']} (refit in {refit['seconds']:.0f}s); "
+                "every row above learned from the training split alone, and the served "
+                "model's row is its estimate (the test split chose nothing)"
+            )
     lines += [
         "",
         f"experiment: {s['experiment']}  (parent run {s['parent_run_id']})",

@@ -13,6 +13,7 @@ import importlib.util
 import json
 import os
 import signal
+import sys
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from . import owner
 from .callbacks import Checkpoint, Progress, Tracking, kept_trials, trial_probs, trial_weights
 from .loop import SearchLoop
 from .pruners import MedianPruner, Pruner
+from .refit import REFIT_ROWS
 from .samplers import make_sampler
 from .space import SearchSpace
 from .state import SearchState, TrialRecord, load_state, save_state, state_path
@@ -63,6 +65,7 @@ class SearchConfig:
     parallelism: int = 1
     spark_master: str | None = None
     gpus_per_trial: float | None = None
+    refit: str = "all"
 
     @property
     def on_spark(self) -> bool:
@@ -97,6 +100,7 @@ class SearchConfig:
             **self.sampler_options,
             "objective": self.objective,
             "data": self.data_source,
+            "refit": self.refit,
         }
 
 
@@ -313,12 +317,17 @@ def _ensemble(cfg: SearchConfig, data: Dataset, state: SearchState, workdir: Pat
 
 
 def _register(cfg, data, state, run, uri: str, ensemble: dict | None, workdir: Path):
-    """Log and register the ensemble (when there is one) or the best trial's model; a line for
-    the user, or None when the weights are gone."""
+    """Refit (``cfg.refit``), log and register the ensemble (when there is one) or the best
+    trial's model; a line for the user and the refit (None without one), or None when the
+    weights are gone."""
+    from tqdm import tqdm
+
     from ..tracking.registry import log_and_register
+    from .refit import refit
 
     best = state.best
     params = {r.tid: r.params for r in state.trials}
+    epochs = {r.tid: r.result.get("best_epoch") or r.params["max_epochs"] for r in state.trials}
     chosen = ensemble["members"] if ensemble else {best["tid"]: 1}
     scores = ensemble or best
     members = [
@@ -329,22 +338,59 @@ def _register(cfg, data, state, run, uri: str, ensemble: dict | None, workdir: P
     ]
     if not all(weights.is_file() for _, _, weights in members):
         return None
-    return log_and_register(
-        run.client,
-        uri,
-        cfg.model_name or cfg.experiment,
-        state.parent_run_id,
-        members,
-        cfg.objective,
-        scores["loss"],
-        data,
-        {
-            "search_run_id": state.parent_run_id,
-            "trial_run_id": best["run_id"],
-            "trial": ensemble["label"] if ensemble else best["tid"] + 1,
-            **{k: scores[k] for k in COLUMNS},
-        },
-    )
+    tags = {
+        "search_run_id": state.parent_run_id,
+        "trial_run_id": best["run_id"],
+        "trial": ensemble["label"] if ensemble else best["tid"] + 1,
+        **{k: scores[k] for k in COLUMNS},
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        refitted = None
+        if cfg.refit != "none":
+            bar = tqdm(
+                total=len(members),
+                desc=f"refit on {cfg.refit} rows",
+                unit="model",
+                disable=not cfg.show_progress,
+                file=sys.stderr,
+                dynamic_ncols=True,
+            )
+            with bar:
+                refitted = refit(
+                    members,
+                    [epochs.get(tid, 0) for tid in chosen],
+                    data,
+                    cfg.refit,
+                    Path(tmp),
+                    lambda: bar.update(1),
+                )
+            members = refitted.members
+        rows = refitted.data if refitted else data
+        tags["learned_from"] = refitted.learned_from if refitted else f"train ({_rows(data)} rows)"
+        tags["test_figures"] = TEST_FIGURES if refitted else "this model on the test split"
+        line = log_and_register(
+            run.client,
+            uri,
+            cfg.model_name or cfg.experiment,
+            state.parent_run_id,
+            members,
+            cfg.objective,
+            scores["loss"],
+            data,
+            tags,
+            learned_from=rows,
+        )
+    return line, refitted
+
+
+TEST_FIGURES = (
+    "the same recipe before the refit, learning from the training split and scored on the test "
+    "split, which chose nothing: the estimate for this model"
+)
+
+
+def _rows(data: Dataset) -> str:
+    return f"{len(data.labels['train']):,}"
 
 
 def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) -> dict:
@@ -404,9 +450,20 @@ def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) 
                 tags={"ensemble.members": ens["label"]},
             )
         if cfg.register and state.registered_trial != best["tid"]:
-            summary["model_version"] = _register(
-                cfg, data, state, run, uri, summary["ensemble"], workdir
-            )
+            registered = _register(cfg, data, state, run, uri, summary["ensemble"], workdir)
+            if registered is not None:
+                summary["model_version"], refitted = registered
+                if refitted is not None:
+                    state.wall_seconds += refitted.seconds
+                    summary["wall_seconds"] = state.wall_seconds
+                    summary["refit"] = {
+                        "learned_from": refitted.learned_from,
+                        "seconds": refitted.seconds,
+                    }
+                    run.log(
+                        metrics={"refit_seconds": refitted.seconds},
+                        tags={"learned_from": refitted.learned_from},
+                    )
             state.registered_trial = best["tid"]
             save_state(path, state)
             run.save_state(path)
@@ -423,6 +480,8 @@ def check_config(cfg: SearchConfig) -> None:
         raise SearchError(
             f"objective={cfg.objective!r} is invalid: must be one of {', '.join(OBJECTIVES)}"
         )
+    if cfg.refit not in REFIT_ROWS:
+        raise SearchError(f"refit={cfg.refit!r} is invalid: must be one of {', '.join(REFIT_ROWS)}")
     uri = resolve_tracking_uri(cfg.tracking_uri)
     if cfg.on_cluster and sqlite_path(uri):
         raise SearchError(

@@ -78,7 +78,7 @@ def log_pyfunc(run_id: str, members: list[Member], data, tracking_uri: str):
         )
         artifacts = {"meta": str(meta)}
         artifacts.update({f"weights_{i}": str(m[2]) for i, m in enumerate(members)})
-        example = list(data.split.texts["val"][:2])
+        example = list(data.split.texts["train"][:2])
         probs = np.full((2, len(data.classes)), 1.0 / len(data.classes), dtype=np.float32)
         # An unnamed string column: a DataFrame with one text column or a list of strings.
         signature = ModelSignature(
@@ -156,9 +156,12 @@ def log_and_register(
     value: float,
     data,
     tags: dict[str, Any],
+    learned_from=None,
 ) -> str:
-    """Log the model to the search's parent run and register it; a line for the user."""
-    info = log_pyfunc(parent_run_id, members, data, tracking_uri)
+    """Log the model to the search's parent run and register it; a line for the user.
+    ``learned_from`` is the data the members were trained on (their vocabulary and classes),
+    when not ``data`` (the search's, which the champion is compared on)."""
+    info = log_pyfunc(parent_run_id, members, learned_from or data, tracking_uri)
     fault_point("register")
     version, promoted = register(client, name, info.model_uri, objective, value, data, tags)
     state = "now @champion" if promoted else "champion unchanged (not better)"

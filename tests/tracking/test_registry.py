@@ -24,7 +24,11 @@ def registered(tiny_csv, tmp_path_factory):
     cwd = tmp_path_factory.mktemp("search")
     out = run_cli(
         "jobsearch.random",
-        *search_args(tiny_csv, "--trials", "3", "--experiment", "jobs", "--model-name", "industry"),
+        *search_args(
+            tiny_csv,
+            *("--trials", "3", "--experiment", "jobs", "--model-name", "industry"),
+            *("--refit", "none"),  # served as the trials learned: its validation figures hold
+        ),
         cwd=cwd,
     )
     assert out.returncode == 0, out.stderr[-3000:]
@@ -33,7 +37,7 @@ def registered(tiny_csv, tmp_path_factory):
     return cwd, uri
 
 
-def test_champion_predicts_raw_text(registered):
+def test_champion_predicts_raw_text(registered, tiny_data):
     _, uri = registered
     mlflow.set_tracking_uri(uri)
     model = mlflow.pyfunc.load_model("models:/industry@champion")
@@ -53,6 +57,8 @@ def test_champion_predicts_raw_text(registered):
     version = MlflowClient(uri).get_model_version_by_alias("industry", "champion")
     tags = version.tags
     assert {"search_run_id", "trial_run_id", "val_accuracy", "data.fingerprint"} <= set(tags)
+    assert tags["learned_from"] == f"train ({len(tiny_data.labels['train']):,} rows)"
+    assert model.unwrap_python_model().vocabulary == tiny_data.vocabulary
 
 
 def test_served_model_reproduces_validation_accuracy(registered, tiny_data):
