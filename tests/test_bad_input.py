@@ -58,6 +58,7 @@ CASES = [
     ("max-epochs 0", "tpe", ["--max-epochs", "0"], {}, "--max-epochs: must be"),
     ("timeout -1", "random", ["--timeout", "-1"], {}, "--timeout: must be a number > 0"),
     ("objective", "random", ["--objective", "f1"], {}, "--objective: invalid choice"),
+    ("refit", "random", ["--refit", "everything"], {}, "--refit: invalid choice"),
     ("unknown flag", "random", ["--epochs", "3"], {}, "unrecognized arguments: --epochs"),
     ("empty experiment", "random", ["--experiment", " "], {}, "--experiment: the name is empty"),
     ("model name", "random", ["--model-name", "bad:name/x"], {}, "model name 'bad:name/x'"),

@@ -1,0 +1,118 @@
+"""Which rule chooses the served mix best when validation is small: offline, on kept searches.
+
+    python benchmarks/blackbox.py --set reed1500 --keep /tmp/bb/reed1500   # a search to study
+    python benchmarks/ensemble_rules.py /tmp/bb/reed1500 /tmp/bb/demo ...
+
+For each kept search folder (its data `postings.csv`, its store and saved state), the kept
+trials' and the two baselines' validation and test probabilities are loaded and every rule
+chooses a mix on validation alone; the table shows each rule's validation and test accuracy /
+macro-F1 (the search's own test split, which no rule sees) and its members. Rules: the greedy
+selection the search uses (Caruana et al. 2004), the same on 20 bags of half the candidates
+(Caruana et al. 2006), on 20 bootstrap samples of the validation rows, the best trial with
+LinearSVC in equal parts, and the best trial and LinearSVC alone.
+Writes benchmarks/results/ensemble-rules.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = Path(__file__).resolve().parents[1]
+BAGS, SEED = 20, 0
+
+
+def candidates(folder: Path):
+    """Validation and test probabilities by candidate id, the labels, and the best trial's id."""
+    from jobsearch.data import prepare_dataset
+    from jobsearch.search.callbacks import kept_trials, trial_probs
+    from jobsearch.search.run import _baseline_candidates
+    from jobsearch.search.state import load_state
+
+    searches = folder / "mlruns" / "searches"
+    (workdir,) = [p for p in searches.iterdir() if (p / "state.json").is_file()]
+    state = load_state(workdir / "state.json")
+    data = prepare_dataset(folder / "postings.csv", ["text"], "industry", seed=state.identity["seed"])
+    assert data.fingerprint == state.identity["data"], "the folder's data is not the search's"
+    val, test = {}, {}
+    for tid in kept_trials(state.trials):
+        with np.load(trial_probs(workdir, tid)) as z:
+            val[tid], test[tid] = z["val"], z["test"]
+    for cid, (v, t) in _baseline_candidates(data, workdir).items():
+        val[cid], test[cid] = v, t
+    return val, test, data.labels, state.best["tid"]
+
+
+def _normalised(members: dict[int, float]) -> dict[int, float]:
+    total = sum(members.values())
+    return {k: v / total for k, v in members.items()}
+
+
+def rules(val, y_val, best: int) -> dict[str, dict[int, float]]:
+    """Each rule's mix (candidate id -> weight), chosen on validation only."""
+    from jobsearch.search.ensemble import select
+
+    rng = np.random.default_rng(SEED)
+    ids = sorted(val)
+    greedy = _normalised(select(val, y_val)[0])
+    by_models: Counter = Counter()
+    for _ in range(BAGS):
+        bag = rng.choice(ids, size=max(2, len(ids) // 2), replace=False)
+        for tid, w in _normalised(select({t: val[t] for t in bag}, y_val)[0]).items():
+            by_models[tid] += w / BAGS
+    by_rows: Counter = Counter()
+    for _ in range(BAGS):
+        rows = rng.choice(len(y_val), size=len(y_val), replace=True)
+        chosen = select({t: p[rows] for t, p in val.items()}, y_val[rows])[0]
+        for tid, w in _normalised(chosen).items():
+            by_rows[tid] += w / BAGS
+    return {
+        "greedy (the search's rule)": greedy,
+        "greedy, 20 bags of half the candidates": dict(by_models),
+        "greedy, 20 bootstrap samples of the validation rows": dict(by_rows),
+        "best trial + LinearSVC, equal": {best: 0.5, -1: 0.5},
+        "best trial alone": {best: 1.0},
+        "LinearSVC alone": {-1: 1.0},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folders", type=Path, nargs="+", help="search folders kept by blackbox.py")
+    args = parser.parse_args()
+    from jobsearch.model.metrics import classification_metrics
+    from jobsearch.search.ensemble import blend
+
+    report = {}
+    for folder in args.folders:
+        val, test, labels, best = candidates(folder)
+        rows = {}
+        print(f"\n{folder.name}: {len(labels['val'])} validation rows, {len(val)} candidates")
+        for name, mix in rules(val, labels["val"], best).items():
+            figures = {
+                part: classification_metrics(labels[part], blend(probs, mix))
+                for part, probs in (("val", val), ("test", test))
+            }
+            rows[name] = {
+                "members": {str(k): round(v, 3) for k, v in sorted(mix.items())},
+                **{f"{p}_{k}": f[k] for p, f in figures.items() for k in ("accuracy", "macro_f1")},
+            }
+            r = rows[name]
+            print(
+                f"  {name:<55} val {r['val_accuracy']:.3f} / {r['val_macro_f1']:.3f}  "
+                f"test {r['test_accuracy']:.3f} / {r['test_macro_f1']:.3f}  "
+                f"({len(mix)} members)"
+            )
+        report[folder.name] = {"val_rows": len(labels["val"]), "rules": rows}
+    out = ROOT / "benchmarks" / "results" / "ensemble-rules.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
