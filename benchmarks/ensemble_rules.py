@@ -38,7 +38,9 @@ def candidates(folder: Path):
     searches = folder / "mlruns" / "searches"
     (workdir,) = [p for p in searches.iterdir() if (p / "state.json").is_file()]
     state = load_state(workdir / "state.json")
-    data = prepare_dataset(folder / "postings.csv", ["text"], "industry", seed=state.identity["seed"])
+    data = prepare_dataset(
+        folder / "postings.csv", ["text"], "industry", seed=state.identity["seed"]
+    )
     assert data.fingerprint == state.identity["data"], "the folder's data is not the search's"
     val, test = {}, {}
     for tid in kept_trials(state.trials):
@@ -72,7 +74,11 @@ def rules(val, y_val, best: int) -> dict[str, dict[int, float]]:
         chosen = select({t: p[rows] for t, p in val.items()}, y_val[rows])[0]
         for tid, w in _normalised(chosen).items():
             by_rows[tid] += w / BAGS
+    from jobsearch.search.ensemble import select_bagged
+
     return {
+        "bagged rows, members under 5% dropped": select_bagged(val, y_val)[0],
+        "bagged rows, members under 10% dropped": select_bagged(val, y_val, min_weight=0.1)[0],
         "greedy (the search's rule)": greedy,
         "greedy, 20 bags of half the candidates": dict(by_models),
         "greedy, 20 bootstrap samples of the validation rows": dict(by_rows),

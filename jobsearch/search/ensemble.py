@@ -15,10 +15,12 @@ import numpy as np
 from ..model.metrics import classification_metrics, objective_value
 
 MAX_ROUNDS = 25
+BAGS = 20
+MIN_WEIGHT = 0.05
 
 
-def blend(probs: Mapping[int, np.ndarray], members: Mapping[int, int]) -> np.ndarray:
-    """The average of the members' probabilities, each counted as often as it was chosen."""
+def blend(probs: Mapping[int, np.ndarray], members: Mapping[int, float]) -> np.ndarray:
+    """The average of the members' probabilities, each by its weight (or times chosen)."""
     total = sum(members.values())
     return sum(probs[tid] * (count / total) for tid, count in members.items())
 
@@ -51,3 +53,34 @@ def select(
         if scores[tid] < best:
             best, best_at = scores[tid], len(picks)
     return dict(Counter(picks[:best_at])), float(best[0])
+
+
+def select_bagged(
+    val_probs: Mapping[int, np.ndarray],
+    y_val: np.ndarray,
+    objective: str = "accuracy",
+    bags: int = BAGS,
+    min_weight: float = MIN_WEIGHT,
+    seed: int = 0,
+) -> tuple[dict[int, float], float]:
+    """Trial id -> weight (summing to 1), and the mix's validation objective (lower is better).
+
+    Bagged ensemble selection (Caruana et al. 2006, bagging the validation rows): :func:`select`
+    on ``bags`` bootstrap samples of the validation rows, the weights it gives averaged, those
+    under ``min_weight`` dropped (each member costs a refit) and the rest rescaled. One greedy
+    pass over a few hundred validation rows fits their noise; the average of many does less.
+    """
+    rng = np.random.default_rng(seed)
+    y_val = np.asarray(y_val)
+    weights: Counter = Counter()
+    for _ in range(bags):
+        rows = rng.integers(0, len(y_val), len(y_val))
+        members, _ = select({t: p[rows] for t, p in val_probs.items()}, y_val[rows], objective)
+        total = sum(members.values())
+        for tid, n in members.items():
+            weights[tid] += n / total / bags
+    kept = {t: w for t, w in weights.items() if w >= min_weight} or dict(weights.most_common(1))
+    total = sum(kept.values())
+    mix = {t: w / total for t, w in sorted(kept.items())}
+    metrics = classification_metrics(y_val, blend(val_probs, mix))
+    return mix, objective_value(objective, metrics)

@@ -203,3 +203,15 @@ def test_a_trial_traces_its_training_step_once(tiny_data, optimizer):
     assert len(traced) == 1
     assert seen == [1, 2] and outcome.epochs == 2
     assert int(model.optimizer.iterations.numpy()) == 2 * steps
+
+
+def test_macro_f1_is_scikit_learns_including_unknown_labels():
+    from sklearn.metrics import f1_score
+
+    from jobsearch.model.metrics import macro_f1
+
+    rng = np.random.default_rng(0)
+    for n, k in ((1, 2), (7, 3), (200, 12), (500, 40)):
+        y = rng.integers(-1, k, n)  # -1: a class the model does not know
+        pred = np.where(rng.random(n) < 0.6, y.clip(0), rng.integers(0, k, n))
+        assert macro_f1(y, pred) == pytest.approx(f1_score(y, pred, average="macro"), abs=1e-12)

@@ -1,11 +1,11 @@
-"""Greedy ensemble selection on validation predictions."""
+"""Greedy and bagged ensemble selection on validation predictions."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from jobsearch.search.ensemble import blend, select
+from jobsearch.search.ensemble import MIN_WEIGHT, blend, select, select_bagged
 
 
 def _probs(right: np.ndarray, y: np.ndarray, n_classes: int = 3, confidence: float = 0.6):
@@ -36,6 +36,21 @@ def test_a_dominant_trial_stands_alone_and_ties_keep_the_earlier_trial():
     worse = _probs(np.array([True, False, False, True]), y)
     assert select({3: worse, 5: best}, y)[0] == {5: 1}
     assert select({7: best, 4: best.copy()}, y)[0] == {4: 1}
+
+
+def test_bagged_selection_averages_the_bags_and_drops_slight_members():
+    y, i = np.arange(90) % 3, np.arange(90)
+    a = _probs(i >= 30, y, confidence=0.6)
+    b = _probs((i < 30) | (i >= 60), y, confidence=0.62)
+    c = _probs(i < 60, y, confidence=0.64)
+    wrong = _probs(np.zeros(90, bool), y, confidence=0.9)
+    val = {0: a, 1: b, 2: c, 3: wrong}
+    members, loss = select_bagged(val, y)
+    assert set(members) == {0, 1, 2} and sum(members.values()) == pytest.approx(1.0)
+    assert min(members.values()) >= MIN_WEIGHT and loss == pytest.approx(-1.0)
+    assert select_bagged(val, y) == (members, loss)  # the same bags every time
+    # a trial right everywhere stands alone
+    assert select_bagged({3: wrong, 5: _probs(np.ones(90, bool), y)}, y)[0] == {5: 1.0}
 
 
 def test_blend_weights_by_times_chosen():
