@@ -58,6 +58,8 @@ CASES = [
     ("max-epochs 0", "tpe", ["--max-epochs", "0"], {}, "--max-epochs: must be"),
     ("timeout -1", "random", ["--timeout", "-1"], {}, "--timeout: must be a number > 0"),
     ("objective", "random", ["--objective", "f1"], {}, "--objective: invalid choice"),
+    ("pruner", "tpe", ["--pruner", "hyperband"], {}, "--pruner: invalid choice"),
+    ("eta 1", "random", ["--pruner", "asha", "--eta", "1"], {}, "--eta: must be a whole number"),
     ("refit", "random", ["--refit", "everything"], {}, "--refit: invalid choice"),
     ("unknown flag", "random", ["--epochs", "3"], {}, "unrecognized arguments: --epochs"),
     ("empty experiment", "random", ["--experiment", " "], {}, "--experiment: the name is empty"),
@@ -238,6 +240,16 @@ CASES = [
     ("predict html-only text", "predict", ["--model", "models:/m@champion", "<br/>&nbsp;"], {},
      "argument 1 is an empty text"),
     ("predict model flag missing", "predict", ["a nurse"], {}, "the following arguments are"),
+    # the leaderboard
+    ("report without a store", "report", ["demo-random"], {}, "no MLflow store at"),
+    ("report unknown experiment", "report", ["nope"], {}, "experiment 'nope' does not exist",
+     "store"),
+    ("report experiment without a search", "report", ["Default"], {}, "holds no search yet",
+     "store"),
+    ("report run that is not a search", "report", ["Default", "--run", "abc"], {},
+     "run 'abc' is not a search", "store"),
+    ("report top 0", "report", ["--top", "0"], {}, "--top: must be a whole number >= 1"),
+    ("report dead server", "report", ["--tracking-uri", DEAD], {}, "does not answer"),
 ]  # fmt: skip
 
 MODULES = {
@@ -245,6 +257,7 @@ MODULES = {
     "tpe": "jobsearch.tpe",
     "baseline": "jobsearch.cli.baseline",
     "predict": "jobsearch.cli.predict",
+    "report": "jobsearch.cli.report",
 }
 
 
@@ -288,6 +301,7 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
         (tmp_path / name).write_bytes(content)
     if store:
         MlflowClient(f"sqlite:///{tmp_path}/mlruns/mlflow.db").create_registered_model("real")
+        capsys.readouterr()  # MLflow's own lines while it creates the store
     monkeypatch.chdir(tmp_path)
     for key, value in env.items():
         monkeypatch.setenv(key, value)

@@ -42,8 +42,11 @@ def test_result_fields_and_mlflow_run(tiny_data, store):
     assert run.data.params["dense_layers.2.units"] == "none"
     assert run.data.tags["device_type"] in ("CPU", "GPU")
     assert run.data.tags["version.tensorflow"].startswith("2.")
-    history = client.get_metric_history(result.run_id, "val_accuracy")
-    assert [m.step for m in history][: result.epochs] == list(range(1, result.epochs + 1))
+    history = client.get_metric_history(result.run_id, "epoch/val_accuracy")
+    assert [m.step for m in history] == list(range(1, result.epochs + 1))
+    # the runs table's val_accuracy is the kept weights' (the best epoch), not the last epoch's
+    assert run.data.metrics["val_accuracy"] == pytest.approx(result.val_accuracy)
+    assert result.val_accuracy == pytest.approx(max(m.value for m in history))
     # the logged training loss is the ordinary cross-entropy, not the top-k figure
     assert "train_loss" in run.data.metrics and "top_16_loss" not in run.data.metrics
     assert run.data.metrics["test_accuracy"] == pytest.approx(result.test_accuracy)

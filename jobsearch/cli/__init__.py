@@ -1,2 +1,2 @@
 """The command lines: searches (``search``), predictions (``predict``), the baseline
-(``baseline``), and what they share (``common``)."""
+(``baseline``), a search's leaderboard (``report``), and what they share (``common``)."""

@@ -10,11 +10,13 @@ import shlex
 import sys
 from pathlib import Path
 
+from ..search.pruners import PRUNERS
 from .common import (
     HelpFormatter,
     OneLineParser,
     add_data_flags,
     add_seed_flag,
+    at_least_two,
     default_space,
     experiment_problem,
     fail,
@@ -106,8 +108,27 @@ def search_parser(algo: str | None = None) -> OneLineParser:
         "folder's mlruns/ or from the tracking server, so any machine can continue it",
     )
     parser.add_argument(
-        "--no-prune", action="store_true", help="turn off median pruning of hopeless trials"
+        "--pruner",
+        choices=PRUNERS,
+        default="median",
+        help="how hopeless trials are stopped early: median (worse than the median of earlier "
+        "trials at the same epoch, from epoch 2 after 5 trials), asha (asynchronous successive "
+        "halving: at epochs MIN-EPOCHS x ETA^k only the best 1/ETA of the trials that got there "
+        "go on), or none",
     )
+    parser.add_argument(
+        "--min-epochs",
+        type=positive_int,
+        default=1,
+        help="with --pruner asha: the first rung's epoch",
+    )
+    parser.add_argument(
+        "--eta",
+        type=at_least_two,
+        default=3,
+        help="with --pruner asha: 1/ETA of the trials at a rung go on, rungs ETA times apart",
+    )
+    parser.add_argument("--no-prune", action="store_true", help="the same as --pruner none")
     parser.add_argument(
         "--model-name",
         default=None,
@@ -224,7 +245,9 @@ def main(argv: list[str] | None = None, algo: str | None = None) -> int:
             timeout=args.timeout,
             stop_after=args.stop_after,
             resume=args.resume,
-            prune=not args.no_prune,
+            pruner="none" if args.no_prune else args.pruner,
+            min_epochs=args.min_epochs,
+            eta=args.eta,
             sampler_options=(
                 {"startup_trials": args.startup_trials or startup_trials_for(args.parallelism)}
                 if algo == "tpe"

@@ -120,6 +120,7 @@ def format_summary(s: dict[str, Any]) -> str:
         "",
         f"experiment: {s['experiment']}  (parent run {s['parent_run_id']})",
         f"open the MLflow UI: {s['ui_command']}",
+        f"the leaderboard (served model, best trials, baselines): {s['search_url']}",
         f"the trials, side by side: {s['runs_url']}",
     ]
     return "\n".join(lines)

@@ -82,9 +82,9 @@ class Tracking(Callback):
     """With the parent run: best-so-far metrics and tags, the trials table every few trials,
     the saved state; with each kept trial's run: its weights and predictions."""
 
-    def __init__(self, search_run, path: Path, objective: str, searched: list[str]) -> None:
+    def __init__(self, search_run, path: Path, objective: str) -> None:
         self.run, self.path, self.workdir = search_run, path, path.parent
-        self.objective, self.searched = objective, searched
+        self.objective = objective
 
     def log_table(self, records: list[TrialRecord]):
         table = trials_table(records, self.objective)
@@ -102,7 +102,7 @@ class Tracking(Callback):
         if n_done % TABLE_EVERY == 0:
             self.log_table(loop.state.trials)
         if loop.state.best is not None:
-            self.run.log_best(loop.state.best, n_done, self.objective, self.searched)
+            self.run.log_best(loop.state.best, n_done, self.objective)
 
     def on_interrupt(self, loop: SearchLoop) -> None:
         self.run.kill()

@@ -64,7 +64,7 @@ class SearchLoop:
         if pruner is not None:
             for record in state.trials:
                 if record.result.get("curve"):
-                    pruner.add_curve(record.result["curve"])
+                    pruner.add_curve(record.result["curve"], bool(record.result.get("pruned")))
 
     def _stop_reason(self, started: float, since_best: int) -> str | None:
         if len(self.state.trials) >= self.trials:
@@ -89,7 +89,7 @@ class SearchLoop:
             }
         self.state.trials.append(record)
         if self.pruner is not None and result.curve:
-            self.pruner.add_curve(result.curve)
+            self.pruner.add_curve(result.curve, result.pruned)
         return record, improved
 
     def run(self) -> str:

@@ -144,5 +144,8 @@ class Heartbeat:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Stop beating and release the lease (its tags go: the run is no longer RUNNING)."""
         self._stop.set()
         self._thread.join(timeout=5)
+        with contextlib.suppress(Exception):
+            self.run.release()

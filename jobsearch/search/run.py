@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from ..data import Dataset
-from ..model.metrics import OBJECTIVES
+from ..model.metrics import OBJECTIVES, score
 from ..report.summary import COLUMNS, searched_columns
 from ..trial import TrialResult, run_experiment
 from . import owner
 from .callbacks import Checkpoint, Progress, Tracking, kept_trials, trial_probs, trial_weights
 from .loop import SearchLoop
-from .pruners import MedianPruner, Pruner
+from .pruners import PRUNERS, Pruner, make_pruner
 from .refit import REFIT_ROWS
 from .samplers import make_sampler
 from .space import SearchSpace
@@ -54,7 +54,9 @@ class SearchConfig:
     timeout: float | None = None
     stop_after: int | None = None
     resume: bool = False
-    prune: bool = True
+    pruner: str = "median"
+    min_epochs: int = 1
+    eta: int = 3
     sampler_options: dict[str, Any] = field(default_factory=dict)
     state_dir: Path = DEFAULT_STATE_DIR
     model_name: str | None = None
@@ -95,7 +97,8 @@ class SearchConfig:
             "trials": self.trials,
             "seed": self.seed,
             "space_file": str(self.space.path),
-            "prune": self.prune,
+            "pruner": self.pruner,
+            **({"min_epochs": self.min_epochs, "eta": self.eta} if self.pruner == "asha" else {}),
             "parallelism": self.parallelism,
             **self.sampler_options,
             "objective": self.objective,
@@ -337,10 +340,12 @@ def _register(cfg, data, state, run, uri: str, ensemble: dict | None, workdir: P
     ]
     if not all(weights.is_file() for _, _, weights in members):
         return None
+    runs = {r.tid: r.result.get("run_id") for r in state.trials}
     tags = {
         "search_run_id": state.parent_run_id,
-        "trial_run_id": best["run_id"],
-        "trial": ensemble["label"] if ensemble else best["tid"] + 1,
+        "served_model": served_label(best, ensemble),
+        "best_trial_run_id": best["run_id"],
+        "trial_run_ids": ",".join(runs[tid] for tid in chosen if tid >= 0),
         **{k: scores[k] for k in COLUMNS},
     }
     with tempfile.TemporaryDirectory() as tmp:
@@ -382,6 +387,11 @@ def _register(cfg, data, state, run, uri: str, ensemble: dict | None, workdir: P
     return line, refitted
 
 
+def served_label(best: dict, ensemble: dict | None) -> str:
+    """What the search serves, in words: ``trial 7`` or ``ensemble of trials 7 40%, ...``."""
+    return f"ensemble of trials {ensemble['label']}" if ensemble else f"trial {best['tid'] + 1}"
+
+
 TEST_FIGURES = (
     "the same recipe before the refit, learning from the training split and scored on the test "
     "split, which chose nothing: the estimate for this model"
@@ -395,7 +405,8 @@ def _rows(data: Dataset) -> str:
 def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) -> dict:
     """Trials table, plots, baseline, best model: logged to the parent run; the summary."""
     from ..report import plots
-    from ..tracking.mlflow import runs_url, shown, ui_command
+    from ..tracking.mlflow import run_url, runs_url, shown, ui_command
+    from ..tracking.outcome import SERVED, publish
 
     workdir = path.parent
     table = tracking.log_table(state.trials)
@@ -415,7 +426,7 @@ def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) 
                 best["test_predictions"],
                 data.classes,
                 workdir / "confusion_matrix.png",
-                f"best trial {best['tid'] + 1}: test split, row-normalised",
+                f"Best trial {best['tid'] + 1} on the test split",
             )
         )
     for fig in figures:
@@ -434,6 +445,7 @@ def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) 
         "tracking_uri": shown(uri),
         "ui_command": ui_command(uri),
         "runs_url": runs_url(uri, run.experiment_id),
+        "search_url": run_url(uri, run.experiment_id, state.parent_run_id),
         "best": best and {k: v for k, v in best.items() if k != "test_predictions"},
         "baselines": _baselines(run, data, uri, cfg.experiment, workdir),
         "model_version": None,
@@ -442,30 +454,27 @@ def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) 
         run.log_json(best["params"], "best_params.json")
         extra = _baseline_candidates(data, workdir)
         summary["ensemble"] = _ensemble(cfg, data, state, workdir, extra)
-        if summary["ensemble"] is not None:
-            ens = summary["ensemble"]
-            run.log(
-                metrics={f"ensemble_{k}": ens[k] for k in COLUMNS},
-                tags={"ensemble.members": ens["label"]},
-            )
+        served = summary["ensemble"] or best
+        run.log(  # the parent's row in the runs table is the served model's
+            metrics={k: served[k] for k in COLUMNS}
+            | {"score": score(cfg.objective, served["loss"])},
+            tags={SERVED: served_label(best, summary["ensemble"])},
+        )
         if cfg.register and state.registered_trial != best["tid"]:
             registered = _register(cfg, data, state, run, uri, summary["ensemble"], workdir)
             if registered is not None:
                 summary["model_version"], refitted = registered
+                learned = refitted.learned_from if refitted else f"train ({_rows(data)} rows)"
+                run.log({}, {"learned_from": learned})
                 if refitted is not None:
                     state.wall_seconds += refitted.seconds
                     summary["wall_seconds"] = state.wall_seconds
-                    summary["refit"] = {
-                        "learned_from": refitted.learned_from,
-                        "seconds": refitted.seconds,
-                    }
-                    run.log(
-                        metrics={"refit_seconds": refitted.seconds},
-                        tags={"learned_from": refitted.learned_from},
-                    )
+                    summary["refit"] = {"learned_from": learned, "seconds": refitted.seconds}
+                    run.log({"refit_seconds": refitted.seconds}, {})
             state.registered_trial = best["tid"]
             save_state(path, state)
             run.save_state(path)
+    publish(run.client, cfg.experiment, state.parent_run_id, cfg.objective, searched)
     run.finish(state.wall_seconds, reason)
     return summary
 
@@ -479,6 +488,8 @@ def check_config(cfg: SearchConfig) -> None:
         raise SearchError(
             f"objective={cfg.objective!r} is invalid: must be one of {', '.join(OBJECTIVES)}"
         )
+    if cfg.pruner not in PRUNERS:
+        raise SearchError(f"pruner={cfg.pruner!r} is invalid: must be one of {', '.join(PRUNERS)}")
     if cfg.refit not in REFIT_ROWS:
         raise SearchError(f"refit={cfg.refit!r} is invalid: must be one of {', '.join(REFIT_ROWS)}")
     uri = resolve_tracking_uri(cfg.tracking_uri)
@@ -537,14 +548,14 @@ def _run(cfg: SearchConfig, data: Dataset, state, run, path: Path, uri: str, spa
     """The loop and the end of an opened search (the caller holds its lock and lease)."""
     checkpoint = Checkpoint(path)
     checkpoint.prune_files(state.trials)
-    tracking = Tracking(run, path, cfg.objective, searched_columns(cfg.space))
+    tracking = Tracking(run, path, cfg.objective)
     progress = Progress(cfg.algo, cfg.trials, len(state.trials), cfg.objective, cfg.show_progress)
     sampler = make_sampler(cfg.algo, cfg.space, cfg.seed, **cfg.sampler_options)
     options = {
         "trials": cfg.trials,
         "timeout": cfg.timeout,
         "stop_after": cfg.stop_after,
-        "pruner": MedianPruner() if cfg.prune else None,
+        "pruner": make_pruner(cfg.pruner, cfg.min_epochs, cfg.eta),
         "callbacks": [checkpoint, tracking, progress],
     }
     if spark is not None:

@@ -36,6 +36,10 @@ TRIAL_FILES = "trial_files"
 EXPERIMENT_KIND = "mlflow.experimentKind"
 MODEL_TRAINING = "custom_model_development"
 LOCAL_UI = "http://127.0.0.1:5000"
+# The UI shows a page in Model training mode (not GenAI) when its link says so: MLflow 3 takes
+# the mode from the link, else from the browser's last choice (GenAI in a new browser).
+ML_MODE = "workflowType=machine_learning"
+VIEW_KEY = "jobsearch"  # the saved runs view of an experiment (tag mlflow.sharedViewState.KEY)
 
 
 def sqlite_path(uri: str) -> Path | None:
@@ -259,10 +263,21 @@ def ui_command(uri: str) -> str:
     return f"mlflow ui --backend-store-uri sqlite:///{shown_db}"
 
 
+def ui_base(uri: str) -> str:
+    """The UI's address: the server's, or the local UI's for a local store."""
+    return shown(uri).rstrip("/") if uri.startswith(("http://", "https://")) else LOCAL_UI
+
+
 def runs_url(uri: str, experiment_id: str) -> str:
-    """The UI page with the experiment's runs table (the local UI for a local store)."""
-    base = shown(uri).rstrip("/") if uri.startswith(("http://", "https://")) else LOCAL_UI
-    return f"{base}/#/experiments/{experiment_id}/runs?workflowType=machine_learning"
+    """The experiment's runs table, opened on the saved view (columns and sort) and in the
+    Model training mode."""
+    page = f"{ui_base(uri)}/#/experiments/{experiment_id}/runs"
+    return f"{page}?viewStateShareKey={VIEW_KEY}&{ML_MODE}"
+
+
+def run_url(uri: str, experiment_id: str, run_id: str) -> str:
+    """A run's page (the search's: its description is the leaderboard) in Model training mode."""
+    return f"{ui_base(uri)}/#/experiments/{experiment_id}/runs/{run_id}?{ML_MODE}"
 
 
 def _download(client, run_id: str, artifact: str, path: Path) -> bool:
@@ -363,6 +378,7 @@ class MlflowTrialRecorder:
         self.experiment, self.run_name, self.parent_run_id = experiment, run_name, parent_run_id
         self.run: RunRecorder | None = None
         self.run_id: str | None = None
+        self.objective = "accuracy"
 
     def start(self, params: dict[str, Any], data: Dataset, objective: str) -> None:
         from ..device import library_versions
@@ -378,7 +394,7 @@ class MlflowTrialRecorder:
                 **{f"version.{k}": v for k, v in library_versions().items()},
             },
         )
-        self.run_id = self.run.run_id
+        self.run_id, self.objective = self.run.run_id, objective
         self.run.log(
             params={
                 **flatten_params(params),
@@ -390,7 +406,9 @@ class MlflowTrialRecorder:
         )
 
     def log_epoch(self, step: int, metrics: dict[str, float]) -> None:
-        self.run.log(metrics=metrics, step=step)
+        """One epoch's figures as ``epoch/val_accuracy`` (the UI charts them as one section):
+        the plain names hold the kept weights' figures, which the runs table shows."""
+        self.run.log(metrics={f"epoch/{k}": v for k, v in metrics.items()}, step=step)
 
     def kill(self) -> None:
         self.run.log(tags={STATUS: "killed"})
@@ -399,8 +417,8 @@ class MlflowTrialRecorder:
     def finish(self, result: TrialResult, data: Dataset) -> None:
         """Final metrics, tags and the dataset summary; FAILED for a failed trial."""
         numeric = result.numbers()
-        if result.loss is not None:
-            numeric["objective"] = result.loss
+        if result.loss is not None:  # the objective as people read it (not minus accuracy)
+            numeric["score"] = score(self.objective, result.loss)
         tags = {
             STATUS: "pruned" if result.pruned else result.status,
             "device": result.device,
@@ -510,6 +528,11 @@ class SearchRun:
         """Renew (or take) the lease: owner and heartbeat in one call."""
         self.run.log(tags={OWNER: owner, HEARTBEAT: f"{time.time():.3f}"})
 
+    def release(self) -> None:
+        """Drop the lease's tags (the search has stopped)."""
+        for key in (OWNER, HEARTBEAT):
+            self.client.delete_tag(self.run_id, key)
+
     def delete(self) -> None:
         """Remove this run (a search that lost the race to start)."""
         self.client.delete_run(self.run_id)
@@ -553,18 +576,9 @@ class SearchRun:
             client=self.client,
         )
 
-    def log_best(
-        self, best: Mapping[str, Any], n_done: int, objective: str, searched: list[str]
-    ) -> None:
-        """Best-so-far metrics (stepped by trials done; ``best_score`` is the validation
-        objective as people read it) and the best trial's searched params as tags."""
-        flat = flatten_params(best["params"])
-        dense = "n_dense_layers" in searched
-        shown = {
-            k: v
-            for k, v in flat.items()
-            if k in searched or (dense and k.startswith("dense_layers.") and v is not None)
-        }
+    def log_best(self, best: Mapping[str, Any], n_done: int, objective: str) -> None:
+        """Best-so-far metrics, stepped by trials done (``best_score`` is the validation
+        objective as people read it), and which trial is best."""
         self.run.log(
             metrics={
                 "best_score": score(objective, best["loss"]),
@@ -574,11 +588,7 @@ class SearchRun:
                 "best_test_macro_f1": best["test_macro_f1"],
                 "trials_done": n_done,
             },
-            tags={
-                "best.trial": best["tid"] + 1,
-                "best.run_id": best["run_id"],
-                **{f"best.{k}": v for k, v in shown.items()},
-            },
+            tags={"best_trial": best["tid"] + 1},
             step=n_done,
         )
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..device import STACK, package_version
-from ..model.metrics import classification_metrics, objective_value
+from ..model.metrics import classification_metrics, objective_value, score
 from ..util import fault_point
 from .mlflow import FINGERPRINT
 
@@ -107,8 +107,8 @@ def _champion_objective(client, name: str, objective: str, data) -> float | None
         return None
     tags = version.tags
     same_data = tags.get(FINGERPRINT) == data.fingerprint
-    if same_data and tags.get("objective") == objective and "val_objective" in tags:
-        return float(tags["val_objective"])
+    if same_data and tags.get("objective") == objective and "val_score" in tags:
+        return score(objective, float(tags["val_score"]))  # a score reads back as its loss
     try:
         model = mlflow.pyfunc.load_model(f"models:/{name}@{CHAMPION}")
     except ValueError:  # logged by an older jobsearch that this one cannot rebuild: it cannot
@@ -135,7 +135,7 @@ def register(
             tags={
                 **{k: str(v) for k, v in tags.items()},
                 "objective": objective,
-                "val_objective": repr(value),
+                "val_score": repr(score(objective, value)),
                 FINGERPRINT: data.fingerprint,
             },
         )

@@ -66,7 +66,7 @@ def _check_complete(cwd, experiment: str, model: str | None) -> None:
     if model is not None:
         version = client.get_model_version_by_alias(model, "champion")
         assert version.tags["search_run_id"] == state.parent_run_id
-        assert version.tags["trial_run_id"] == state.best["run_id"]
+        assert version.tags["best_trial_run_id"] == state.best["run_id"]
 
 
 # Each step stops the search of the step before; the counts are per process: "epoch:2" is

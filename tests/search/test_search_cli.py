@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -55,21 +56,42 @@ def test_search_end_to_end(algo, tiny_csv, tmp_path):
     assert parent.data.metrics["best_score"] == max(
         c.data.metrics["val_accuracy"] for c in children
     )
-    best_tags = {k for k in parent.data.tags if k.startswith("best.")}
-    searched = {f"best.{name}" for name in searched_columns(load_space(SMOKE))}
-    assert searched <= best_tags and len(best_tags) < 20  # the searched params, not all 41
-    assert all(
-        t in searched or t.startswith("best.dense_layers.")
-        for t in best_tags - {"best.trial", "best.run_id"}
+    # every score a person reads is positive and named; the lease is gone with the search
+    assert all(c.data.metrics["score"] == c.data.metrics["val_accuracy"] > 0 for c in children)
+    assert "objective" not in children[0].data.metrics
+    assert not {"jobsearch.owner", "jobsearch.heartbeat"} & set(parent.data.tags)
+    assert not [k for k in parent.data.tags if k.startswith("best.")]  # in the description
+    # the search run's description is the leaderboard in brief (the UI folds more than 100
+    # pixels): a column each for the served model (the parent's own figures), the baselines
+    # and the 3 best trials, best first, linked in Model training mode
+    note = parent.data.tags["mlflow.note.content"].replace("\u2003", "")
+    head, _, *rows = note.splitlines()
+    assert len(rows) == 4 and rows[0].startswith("| val accuracy | ")
+    assert head.startswith("| | **served model** | [TF-IDF + LinearSVC](#/experiments/")
+    assert rows[0].split(" | ")[1] == f"{parent.data.metrics['val_accuracy']:.3f}"
+    ranked = sorted(children, key=lambda c: -c.data.metrics["val_accuracy"])[:3]
+    assert [head.index(c.info.run_id) for c in ranked] == sorted(
+        head.index(c.info.run_id) for c in ranked
     )
-    # the UI opens the experiment on its runs table; the summary's last line links there
+    assert head.count("?workflowType=machine_learning") == 2 + 3
+    # the UI opens the experiment on its runs table, on the saved view: best first, the
+    # figures and the searched params as columns; the summary's last line links there
     experiment = client.get_experiment(parent.info.experiment_id)
     assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
-    assert (
-        done.stdout.strip()
-        .splitlines()[-1]
-        .endswith(f"/#/experiments/{experiment.experiment_id}/runs?workflowType=machine_learning")
+    view = json.loads(experiment.tags["mlflow.sharedViewState.jobsearch"])
+    saved = json.loads(view["state"])
+    assert saved["orderByKey"] == "metrics.`val_accuracy`" and saved["orderByAsc"] is False
+    columns = saved["selectedColumns"]
+    assert all(f"params.`{p}`" in columns for p in searched_columns(load_space(SMOKE)))
+    assert {c[len("metrics.`") : -1] for c in columns if c.startswith("metrics.")} <= set(
+        children[0].data.metrics
     )
+    last = done.stdout.strip().splitlines()
+    assert last[-1].endswith(
+        f"/#/experiments/{experiment.experiment_id}/runs"
+        "?viewStateShareKey=jobsearch&workflowType=machine_learning"
+    )
+    assert last[-2].endswith(f"/runs/{parent.info.run_id}?workflowType=machine_learning")
     table = pd.read_csv(client.download_artifacts(parent.info.run_id, "trials.csv", tmp_path))
     assert (table["score"] == table["val_accuracy"]).all() and (table["score"] > 0).all()
     assert table["epochs"].dtype == "int64" and set(table["status"]) <= {"ok", "pruned"}
@@ -240,7 +262,7 @@ def test_default_pruning_rule_in_a_real_search(tiny_csv, tmp_path):
         assert run.info.status == "FINISHED" and run.data.tags["jobsearch.status"] == "pruned"
         assert run.data.metrics["epochs"] == 2
         # the reported objective is the validation loss of the weights the trial kept
-        assert run.data.metrics["objective"] == pytest.approx(run.data.metrics["val_loss"])
+        assert run.data.metrics["score"] == pytest.approx(run.data.metrics["val_loss"])
     assert children["trial-001"].data.tags["jobsearch.status"] == "ok"
     table = pd.read_csv(client.download_artifacts(state.parent_run_id, "trials.csv", tmp_path))
     assert table["status"].tolist() == ["ok"] * 5 + ["pruned"] * 2
@@ -274,7 +296,7 @@ def test_resume_from_another_folder_through_the_tracking_store(tiny_csv, tmp_pat
         "trial-003",
     ]
     version = client.get_model_version_by_alias("moved", "champion")
-    assert version.tags["trial_run_id"] == there.best["run_id"]
+    assert version.tags["best_trial_run_id"] == there.best["run_id"]
 
 
 def test_identical_searches_started_at_once_have_one_owner(tiny_csv, tmp_path):
@@ -359,3 +381,22 @@ def test_a_search_whose_every_trial_fails_exits_1_naming_the_failure(
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith("error: every trial failed; most often: ParamError: embedding_init=")
     assert err.endswith("(2 of 2 trials)")
+
+
+def test_successive_halving_in_a_real_search_and_after_a_resume(tiny_csv, tmp_path):
+    """--pruner asha: the trial too slow to learn stops at the first rung (epoch 1), and after
+    a resume the rungs restored from the saved curves stop the next one there too."""
+    space = tmp_path / "pruning.yaml"
+    space.write_text(PRUNING_SPACE, encoding="utf-8")
+    args = [
+        "--data", str(tiny_csv), *DATA_ARGS, "--space", str(space), "--objective", "loss",
+        "--experiment", "h", "--no-register", "--pruner", "asha", "--min-epochs", "1",
+    ]  # fmt: skip
+    for trials in (6, 7):
+        out = run_cli("jobsearch.random", *args, "--trials", str(trials), cwd=tmp_path)
+        assert out.returncode == 0, out.stderr[-3000:]
+        assert re.search(rf"^trial {trials}/{trials} .* epochs  1 .* pruned", out.stdout, re.M)
+    state = _state(tmp_path, "h")
+    assert [t.result["epochs"] for t in state.trials[5:]] == [1, 1]
+    parent = MlflowClient(f"sqlite:///{tmp_path}/mlruns/mlflow.db").get_run(state.parent_run_id)
+    assert (parent.data.params["pruner"], parent.data.params["eta"]) == ("asha", "3")

@@ -56,9 +56,41 @@ def test_champion_predicts_raw_text(registered, tiny_data):
         assert (out["probability"] <= 1).all() and out["industry"].map(type).eq(str).all()
     version = MlflowClient(uri).get_model_version_by_alias("industry", "champion")
     tags = version.tags
-    assert {"search_run_id", "trial_run_id", "val_accuracy", "data.fingerprint"} <= set(tags)
+    assert {"search_run_id", "best_trial_run_id", "val_accuracy", "data.fingerprint"} <= set(tags)
+    assert float(tags["val_score"]) == pytest.approx(float(tags["val_accuracy"]))  # not -0.8
+    runs = tags["trial_run_ids"].split(",")
+    assert tags["served_model"].startswith("ensemble of trials" if len(runs) > 1 else "trial ")
     assert tags["learned_from"] == f"train ({len(tiny_data.labels['train']):,} rows)"
     assert model.unwrap_python_model().vocabulary == tiny_data.vocabulary
+
+
+def test_the_leaderboard_is_described_in_the_ui_and_printed_by_report(registered, capsys):
+    """The model version's description and the search run's are the leaderboard;
+    ``python -m jobsearch.report`` prints it from the same store."""
+    from jobsearch.cli.report import main
+
+    _, uri = registered
+    client = MlflowClient(uri)
+    version = client.get_model_version_by_alias("industry", "champion")
+    parent = client.get_run(version.tags["search_run_id"])
+    served = version.tags["served_model"]
+    assert (
+        f"**Served model: {served}**, registered as `models:/industry/1`, learned from train"
+        in (version.description)
+    )
+    assert "#### Best trials (3 of 3)" in version.description and "Plots: [" in version.description
+    assert parent.data.tags["mlflow.note.content"].startswith("| | **served model**")
+    assert main(["jobs", "--tracking-uri", uri, "--top", "2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"experiment jobs, search run {parent.info.run_id} (FINISHED)"
+    assert f"served model: {version.tags['served_model']}" in out
+    assert "registered as models:/industry/1, learned from train (" in out[3]
+    rows = {line[:30].strip(): line.split()[-4:] for line in out if line[:1] in "sTb"}
+    served = [f"{float(version.tags[k]):.3f}" for k in ("val_accuracy", "val_macro_f1")]
+    assert rows["served model"][:2] == served
+    assert {"TF-IDF + LinearSVC", "TF-IDF + logistic regression"} <= set(rows)
+    trials = out[out.index("best trials (2 of 3):") + 2 :]
+    assert len(trials) == 2 and float(trials[0].split()[2]) >= float(trials[1].split()[2])
 
 
 def test_served_model_reproduces_validation_accuracy(registered, tiny_data):
@@ -81,7 +113,7 @@ def test_alias_does_not_move_to_a_worse_model(registered, tiny_data):
     champion = client.get_model_version_by_alias("industry", "champion")
     # the same model, re-registered claiming a worse objective on different data: the
     # champion is re-scored on this data and keeps the alias
-    worse = float(champion.tags["val_objective"]) + 2.0
+    worse = -float(champion.tags["val_score"]) + 2.0
     version, promoted = register(
         client, "industry", champion.source, "accuracy", worse, tiny_data, {"note": "worse"}
     )
@@ -138,7 +170,7 @@ def test_champion_from_other_data_is_rescored(registered, tiny_data, tiny_csv, t
     relabelled = tmp_path / "relabelled.csv"
     frame.assign(industry=frame["industry"].map(rotate)).to_csv(relabelled, index=False)
     other = prepare_dataset(relabelled, ["title", "description"], "industry")
-    stored = float(champion.tags["val_objective"])
+    stored = -float(champion.tags["val_score"])
     assert stored < -0.3  # the champion is good on its own data
     first, _ = register(client, "moved", champion.source, "accuracy", stored, tiny_data, {})
     # claims only half as good as the stored figure: still better than the re-scored champion

@@ -244,6 +244,13 @@ def test_search_through_the_authenticated_compose_server(database, tiny_csv, tmp
         assert status == 200
         tags = {t["key"]: t["value"] for t in alias["model_version"]["tags"]}
         assert tags["search_run_id"] == parent
+        # the leaderboard, read from the server (its description there is the same)
+        board = run_cli("jobsearch.report", "team", "--tracking-uri", uri, cwd=tmp_path, env=creds)
+        assert board.returncode == 0, board.stderr[-2000:]
+        assert f"search run {parent} (FINISHED)" in board.stdout
+        assert f"served model: {tags['served_model']}" in board.stdout
+        assert "TF-IDF + LinearSVC" in board.stdout and "best trials (2 of 2):" in board.stdout
+        assert alias["model_version"]["description"].startswith("| model | val accuracy")
         # anonymous users cannot move the champion
         move = {"name": "team", "alias": "champion", "version": "1"}
         assert _call(uri, "/api/2.0/mlflow/registered-models/alias", move)[0] == 401
