@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 FIGURES = ("val_accuracy", "val_macro_f1", "test_accuracy", "test_macro_f1")
 HEADERS = ("val accuracy", "val macro-F1", "test accuracy", "test macro-F1")
 NBSP = "\u00a0"  # "trial 7" kept on one line in a narrow table cell
-GAP = "\u2003"  # an em space after each cell: the UI's tables have no padding
+GAP = "&emsp;"  # space after each cell (the UI pads no cell and drops Unicode spaces)
 MARKDOWN_LIMIT = 5000  # characters a model version's description holds on every MLflow store
 
 

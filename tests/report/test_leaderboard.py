@@ -26,7 +26,7 @@ def _board(n_trials: int, param_chars: int) -> Leaderboard:
 
 
 def test_the_brief_is_one_column_per_model_and_one_row_per_figure():
-    lines = brief(_board(20, 10), LINKS).replace("\u2003", "").splitlines()
+    lines = brief(_board(20, 10), LINKS).replace("&emsp;", "").splitlines()
     assert len(lines) == 2 + 4  # five table rows: 100 pixels in the UI, shown unfolded
     assert lines[0] == (
         "| | **served model** | [TF-IDF + LinearSVC](#/r/b1) | [trial 1](#/r/t1) | "

@@ -64,7 +64,7 @@ def test_search_end_to_end(algo, tiny_csv, tmp_path):
     # the search run's description is the leaderboard in brief (the UI folds more than 100
     # pixels): a column each for the served model (the parent's own figures), the baselines
     # and the 3 best trials, best first, linked in Model training mode
-    note = parent.data.tags["mlflow.note.content"].replace("\u2003", "")
+    note = parent.data.tags["mlflow.note.content"].replace("&emsp;", "")
     head, _, *rows = note.splitlines()
     assert len(rows) == 4 and rows[0].startswith("| val accuracy | ")
     assert head.startswith("| | **served model** | [TF-IDF + LinearSVC](#/experiments/")
