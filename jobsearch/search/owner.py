@@ -144,8 +144,10 @@ class Heartbeat:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        """Stop beating and release the lease (its tags go: the run is no longer RUNNING)."""
+        """Stop beating and release the lease if it is still ours (a process that took over a
+        search it thought dead keeps its own)."""
         self._stop.set()
         self._thread.join(timeout=5)
         with contextlib.suppress(Exception):
-            self.run.release()
+            if self.run.lease()[0] == self.owner:
+                self.run.release()

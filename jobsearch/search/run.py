@@ -370,7 +370,7 @@ def _register(cfg, data, state, run, uri: str, ensemble: dict | None, workdir: P
                 )
             members = refitted.members
         rows = refitted.data if refitted else data
-        tags["learned_from"] = refitted.learned_from if refitted else f"train ({_rows(data)} rows)"
+        tags["learned_from"] = learned_from(refitted, data)
         tags["test_figures"] = TEST_FIGURES if refitted else "this model on the test split"
         line = log_and_register(
             run.client,
@@ -398,8 +398,9 @@ TEST_FIGURES = (
 )
 
 
-def _rows(data: Dataset) -> str:
-    return f"{len(data.labels['train']):,}"
+def learned_from(refitted, data: Dataset) -> str:
+    """The rows the served model learned from, in words (the training split without a refit)."""
+    return refitted.learned_from if refitted else f"train ({len(data.labels['train']):,} rows)"
 
 
 def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) -> dict:
@@ -464,7 +465,7 @@ def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) 
             registered = _register(cfg, data, state, run, uri, summary["ensemble"], workdir)
             if registered is not None:
                 summary["model_version"], refitted = registered
-                learned = refitted.learned_from if refitted else f"train ({_rows(data)} rows)"
+                learned = learned_from(refitted, data)
                 run.log({}, {"learned_from": learned})
                 if refitted is not None:
                     state.wall_seconds += refitted.seconds

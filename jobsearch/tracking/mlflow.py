@@ -275,9 +275,14 @@ def runs_url(uri: str, experiment_id: str) -> str:
     return f"{page}?viewStateShareKey={VIEW_KEY}&{ML_MODE}"
 
 
+def run_link(experiment_id: str, run_id: str) -> str:
+    """A run's page in Model training mode, relative to the UI (as descriptions link it)."""
+    return f"#/experiments/{experiment_id}/runs/{run_id}?{ML_MODE}"
+
+
 def run_url(uri: str, experiment_id: str, run_id: str) -> str:
     """A run's page (the search's: its description is the leaderboard) in Model training mode."""
-    return f"{ui_base(uri)}/#/experiments/{experiment_id}/runs/{run_id}?{ML_MODE}"
+    return f"{ui_base(uri)}/{run_link(experiment_id, run_id)}"
 
 
 def _download(client, run_id: str, artifact: str, path: Path) -> bool:

@@ -8,7 +8,7 @@ import time
 from urllib.parse import quote
 
 from ..report.leaderboard import FIGURES, Leaderboard, Links, Row, brief, markdown
-from .mlflow import FINGERPRINT, KIND, ML_MODE, PARENT, STATUS, VIEW_KEY, SearchRun
+from .mlflow import FINGERPRINT, KIND, ML_MODE, PARENT, STATUS, VIEW_KEY, SearchRun, run_link
 
 NOTE = "mlflow.note.content"  # the description MLflow renders (Markdown) on a run's page
 SERVED = "served_model"  # parent-run tag: what the search serves, in words
@@ -100,7 +100,7 @@ def read(client, experiment: str, run_id: str | None = None) -> Leaderboard:
     ]
     served = None
     if SERVED in data.tags:
-        served = Row(data.tags[SERVED], _figures(data.metrics), run_id=info.run_id)
+        served = Row(data.tags[SERVED], _figures(data.metrics))
     versions = client.search_model_versions(f"run_id = '{info.run_id}'")
     newest = max(versions, key=lambda v: int(v.creation_timestamp), default=None)
     failed = sum(r.data.tags.get(STATUS) == "fail" for r in children)
@@ -120,11 +120,6 @@ def read(client, experiment: str, run_id: str | None = None) -> Leaderboard:
         model=newest and f"models:/{newest.name}/{newest.version}",
         plots=plots,
     )
-
-
-def run_link(experiment_id: str, run_id: str) -> str:
-    """A run's page in the UI's Model training mode (relative: any host serves it)."""
-    return f"#/experiments/{experiment_id}/runs/{run_id}?{ML_MODE}"
 
 
 def links(board: Leaderboard) -> Links:
