@@ -50,6 +50,7 @@ class TrialResult:
     best_epoch: int = 0
     pruned: bool = False
     curve: list[float] = field(default_factory=list)
+    curve_seconds: list[float] = field(default_factory=list)
     n_params: int = 0
     device: str = ""
     device_type: str = ""
@@ -192,6 +193,7 @@ def _train_and_evaluate(
         result.fit_seconds = outcome.fit_seconds
         result.epochs, result.best_epoch = outcome.epochs, outcome.best_epoch
         result.pruned, result.curve = outcome.pruned, outcome.curve
+        result.curve_seconds = outcome.curve_seconds
 
         t = time.perf_counter()
         best = outcome.history[outcome.best_epoch - 1]

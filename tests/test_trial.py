@@ -35,6 +35,10 @@ def test_result_fields_and_mlflow_run(tiny_data, store):
         assert getattr(result, key) not in (None, ""), key
     assert result.loss == pytest.approx(-result.val_accuracy)
     assert 0 <= result.val_accuracy <= 1 and result.epochs >= 1
+    # each epoch's end is timed inside the fit (what benchmarks/time_to_quality.py replays)
+    seconds = result.curve_seconds
+    assert len(seconds) == len(result.curve) == result.epochs
+    assert seconds[0] > 0 and seconds == sorted(seconds) and seconds[-1] <= result.fit_seconds
     client = MlflowClient(store)
     run = client.get_run(result.run_id)
     assert run.info.status == "FINISHED"

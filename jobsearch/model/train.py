@@ -22,11 +22,13 @@ PruneHook = Callable[[int, float], bool]
 
 @dataclass
 class FitOutcome:
-    """What happened during ``fit``; ``curve`` is the best objective after each epoch and
+    """What happened during ``fit``; ``curve`` is the best objective after each epoch,
+    ``curve_seconds`` the seconds into the fit at which each epoch's validation ended, and
     ``val_probabilities`` the validation predictions of the best epoch (the weights kept)."""
 
     history: list[dict[str, float]] = field(default_factory=list)
     curve: list[float] = field(default_factory=list)
+    curve_seconds: list[float] = field(default_factory=list)
     best_epoch: int = 0
     val_probabilities: np.ndarray | None = None
     pruned: bool = False
@@ -81,7 +83,9 @@ def length_batches(
     shuffled chunk of 16 batches are sorted by length before they are batched, so a batch pads
     to about its own length instead of ``max_len`` (a masked LSTM computes the same thing on
     fewer steps). ``cut_tokens`` False keeps the token ids whole (an unmasked LSTM reads its
-    padding); the n-gram columns are always cut (their empty slots weigh nothing).
+    padding); the n-gram columns are always cut (their empty slots weigh nothing). tf.data's
+    autotuning is off: the batches are cheap, and tearing down its model thread made
+    ``model.fit`` wait 2 to 20 s before returning, in about one trial in four.
     """
     import tensorflow as tf
 
@@ -104,7 +108,10 @@ def length_batches(
         tf.TensorSpec((None,), tf.as_dtype(labels.dtype)),
     )
     dataset = tf.data.Dataset.from_generator(epoch, output_signature=spec)
-    return dataset.apply(tf.data.experimental.assert_cardinality(batches)).prefetch(2)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches)).prefetch(2)
+    return dataset.with_options(options)
 
 
 def predict_proba(
@@ -135,6 +142,7 @@ class _EpochMonitor(keras.callbacks.Callback):
         self.on_epoch, self.should_prune = on_epoch, should_prune
         self.best_weights = None
         self.wait = 0
+        self.started = time.perf_counter()
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if self.switch is not None:
@@ -165,6 +173,7 @@ class _EpochMonitor(keras.callbacks.Callback):
         else:
             self.wait += 1
         out.curve.append(min(value, out.best_objective))
+        out.curve_seconds.append(time.perf_counter() - self.started)
         out.history.append(metrics)
         if self.on_epoch:
             self.on_epoch(epoch + 1, metrics)
@@ -210,7 +219,7 @@ def fit(
     batches = length_batches(
         inputs["train"], labels["train"], params["batch_size"], params["seed"], **_cuts(params)
     )
-    start = time.perf_counter()
+    start = monitor.started = time.perf_counter()
     # one iterator for the whole fit: a new one each epoch cost up to 1 s at the epoch's first
     # step (about a quarter of a demo epoch); the generator still reshuffles every epoch
     model.fit(

@@ -1,0 +1,252 @@
+"""Time to quality: the best validation score against wall time, per pruner, on one set.
+
+    python benchmarks/time_to_quality.py --set demo -- --trials 200      # the README's search
+    python benchmarks/time_to_quality.py --set reed --algo tpe -- --trials 60
+    python benchmarks/time_to_quality.py --set demo --pruners none -- --trials 60
+    python benchmarks/time_to_quality.py --replay benchmarks/results/time-to-quality-demo.json
+
+Each search is the real command (``python -m jobsearch.<algo> --pruner P``, registration and
+refit included unless you pass flags after ``--``) in a fresh folder with its own store, the
+same seed for every pruner, one after the other. The script stamps each trial's line as it
+arrives and reads the saved search state, so every run gives the best validation score
+(the objective) reached by each moment: equal wall-time budgets read off these curves, equal
+trial counts off the trial numbers. The reference is median pruning's best score after
+``--reference-trials`` trials and the time it took; for each pruner the report gives the time
+it first reached that score. The served model's figures are the parent run's. Writes
+benchmarks/results/time-to-quality-<set><label>.json and .png.
+
+``--replay FILE`` replays the trials of an earlier run made with ``--pruners none`` (full
+curves, each epoch's time) under other pruner settings, without training: valid for the random
+sampler, whose trials do not depend on earlier scores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from machine import description, matmul_gflops
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+SHARED = ROOT.parent / "shared" / "data"
+SETS = {
+    "demo": [],
+    "reed": ["--data", str(SHARED / "reed_uk_titles" / "reed_uk_titles.csv.gz")],
+    "adzuna": ["--data", str(SHARED / "adzuna_uk_sample" / "adzuna_uk_sample.csv.gz")],
+}
+TRIAL_LINE = re.compile(r"^trial +(\d+)/")
+EXPERIMENT = "ttq"
+
+
+def search(name: str, algo: str, pruner: str, seed: int, extra: list[str]) -> dict:
+    """Run one search in a fresh folder; its trials with the moment each ended."""
+    import mlflow
+
+    from jobsearch.search.state import load_state
+
+    folder = Path(tempfile.mkdtemp(prefix=f"ttq-{name}-{pruner}-"))
+    command = [
+        sys.executable, "-m", f"jobsearch.{algo}", *SETS[name], "--experiment", EXPERIMENT,
+        "--seed", str(seed), "--pruner", pruner, *extra,
+    ]  # fmt: skip
+    print(f"{pruner}: {' '.join(command[1:])} (in {folder})", flush=True)
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    stamps = [time.perf_counter() - start for line in process.stdout if TRIAL_LINE.match(line)]
+    if process.wait() != 0:
+        sys.exit(f"{pruner}: the search failed (exit {process.returncode}); rerun in {folder}")
+    wall = time.perf_counter() - start
+    state = load_state(folder / "mlruns" / "searches" / EXPERIMENT / "state.json")
+    client = mlflow.MlflowClient(f"sqlite:///{folder}/mlruns/mlflow.db")
+    served = client.get_run(state.parent_run_id).data
+    trials = []
+    for stamp, trial in zip(stamps, state.trials, strict=True):
+        r = trial.result
+        trials.append({
+            "ended": stamp, "score": -r["loss"] if r["status"] == "ok" else None,
+            "pruned": bool(r.get("pruned")), "epochs": r.get("epochs", 0),
+            "curve": r.get("curve", []), "curve_seconds": r.get("curve_seconds", []),
+        })  # fmt: skip
+    return {
+        "pruner": pruner,
+        "command": "python -m " + " ".join(command[2:]),
+        "wall_seconds": wall,
+        "served": {
+            key: served.metrics.get(key)
+            for key in ("val_accuracy", "test_accuracy", "test_macro_f1", "score")
+        }
+        | {"model": served.tags.get("served_model")},
+        "trials": trials,
+    }
+
+
+def best_by(trials: list[dict]) -> list[tuple[float, float]]:
+    """(moment, best score so far) at each trial's end."""
+    best, points = -float("inf"), []
+    for t in trials:
+        if t["score"] is not None:
+            best = max(best, t["score"])
+        points.append((t["ended"], best))
+    return points
+
+
+def summarise(run: dict, reference: tuple[float, float] | None) -> dict:
+    """Trials, pruned, the best score and when it came, and when the reference was reached."""
+    points = best_by(run["trials"])
+    best = points[-1][1]
+    first = next(i for i, (_, score) in enumerate(points) if score == best)
+    figures = {
+        "trials": len(points),
+        "pruned": sum(t["pruned"] for t in run["trials"]),
+        "epochs": sum(t["epochs"] for t in run["trials"]),
+        "search_seconds": points[-1][0],
+        "wall_seconds": run.get("wall_seconds"),
+        "best_score": best,
+        "best_trial": first + 1,
+        "best_at_seconds": points[first][0],
+    }
+    if reference is not None:
+        reached = next((when for when, score in points if score >= reference[0] - 1e-12), None)
+        figures["reaches_reference_at_seconds"] = reached
+        figures["reaches_reference_fraction"] = None if reached is None else reached / reference[1]
+    return figures
+
+
+def replay(trials: list[dict], pruner, max_epochs: int) -> dict:
+    """The trials of a run without pruning, as ``pruner`` would have cut them: each trial
+    takes what it took, less the epochs the pruner would have saved."""
+    clock, ended, out = 0.0, 0.0, []
+    for t in trials:
+        curve, seconds = t["curve"], t["curve_seconds"]
+        stop, pruned = len(curve), False
+        for epoch in range(1, len(curve) + 1):
+            by_patience = epoch == len(curve) and len(curve) < max_epochs
+            if not by_patience and pruner.should_prune(epoch, curve[epoch - 1]):
+                stop, pruned = epoch, True
+                break
+        pruner.add_curve(curve[:stop], pruned)
+        clock += t["ended"] - ended - seconds[-1] + seconds[stop - 1]
+        ended = t["ended"]
+        out.append({"ended": clock, "score": -curve[stop - 1], "pruned": pruned, "epochs": stop})
+    return {"trials": out}
+
+
+def plot(runs: list[dict], reference: tuple[float, float] | None, title: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
+    for run in runs:
+        points = best_by(run["trials"])
+        when = [0.0] + [p[0] / 60 for p in points]
+        best = [points[0][1]] + [p[1] for p in points]
+        ax.step(when, best, where="post", label=f"{run['pruner']} ({len(points)} trials)")
+    if reference is not None:
+        ax.axhline(reference[0], color="grey", lw=0.8, ls=":")
+        ax.axvline(reference[1] / 60, color="grey", lw=0.8, ls=":")
+        ax.axvline(reference[1] / 120, color="grey", lw=0.8, ls="--", label="half of it")
+    ax.set_xlabel("wall time (minutes)")
+    ax.set_ylabel("best validation score so far")
+    ax.set_title(title)
+    ax.legend(loc="lower right")
+    fig.savefig(path, dpi=110)
+    print(f"wrote {path}")
+
+
+def table(rows: dict[str, dict]) -> None:
+    print("\n| pruner | trials | pruned | epochs | search time | wall | best score (trial, at) "
+          "| reaches the reference at |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
+    for name, f in rows.items():
+        reached, share = f.get("reaches_reference_at_seconds"), f.get("reaches_reference_fraction")
+        at = "-" if "reaches_reference_at_seconds" not in f else "never"
+        if reached is not None:
+            at = f"{reached:.0f} s ({share:.2f})"
+        print(
+            f"| {name} | {f['trials']} | {f['pruned']} | {f['epochs']} | "
+            f"{f['search_seconds']:.0f} s | {f.get('wall_seconds') or 0:.0f} s | "
+            f"{f['best_score']:.4f} ({f['best_trial']}, {f['best_at_seconds']:.0f} s) | {at} |"
+        )
+
+
+def reference_of(runs: list[dict], trials: int) -> tuple[float, float] | None:
+    """Median pruning's best score after ``trials`` trials, and when that trial ended."""
+    median = next((r for r in runs if r["pruner"] == "median"), None)
+    if median is None:
+        return None
+    points = best_by(median["trials"][:trials])
+    return points[-1][1], points[-1][0]
+
+
+def main_replay(path: Path, reference_trials: int) -> None:
+    from jobsearch.search.pruners import MedianPruner, SuccessiveHalvingPruner
+
+    saved = json.loads(path.read_text())
+    base = next(r for r in saved["runs"] if r["pruner"] == "none")
+    max_epochs = max(t["epochs"] for t in base["trials"])
+    settings = {"median": MedianPruner()}
+    for min_epochs in (1, 2):
+        for eta in (2, 3, 4):
+            settings[f"asha min {min_epochs} eta {eta}"] = SuccessiveHalvingPruner(min_epochs, eta)
+    runs = [{"pruner": "none", "trials": base["trials"]}]
+    runs += [
+        {"pruner": name, **replay(base["trials"], pruner, max_epochs)}
+        for name, pruner in settings.items()
+    ]
+    reference = reference_of(runs, reference_trials)
+    table({run["pruner"]: summarise(run, reference) for run in runs})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", choices=sorted(SETS), default="demo")
+    parser.add_argument("--algo", choices=("random", "tpe"), default="random")
+    parser.add_argument("--pruners", default="median,asha", help="comma-separated, run in order")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--reference-trials", type=int, default=60)
+    parser.add_argument("--label", default="", help="appended to the output files' names")
+    parser.add_argument("--replay", type=Path, help="replay a --pruners none run's trials")
+    parser.add_argument("search_args", nargs=argparse.REMAINDER, help="after --: search flags")
+    args = parser.parse_args()
+    if args.replay:
+        main_replay(args.replay, args.reference_trials)
+        return
+    extra = [a for a in args.search_args if a != "--"]
+    speed = [matmul_gflops()]
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    runs = [search(args.set, args.algo, p, args.seed, extra) for p in args.pruners.split(",")]
+    speed.append(matmul_gflops())
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    reference = reference_of(runs, args.reference_trials)
+    figures = {run["pruner"]: summarise(run, reference) for run in runs}
+    report = {
+        "set": args.set, "algo": args.algo, "machine": description(), "started": started,
+        "ended": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": commit,
+        "matmul_gflops_start_end": speed, "reference_trials": args.reference_trials,
+        "reference": reference, "figures": figures, "runs": runs,
+    }  # fmt: skip
+    stem = f"time-to-quality-{args.set}{args.label}"
+    (RESULTS / f"{stem}.json").write_text(json.dumps(report, indent=1) + "\n")
+    print(f"{report['machine']}, {started}, commit {commit}, matmul {speed[0]:.0f}/{speed[1]:.0f}")
+    table(figures)
+    for run in runs:
+        print(f"{run['pruner']}: served {run['served']}")
+    title = f"{args.set}, {args.algo}, seed {args.seed} ({commit}, {report['machine']})"
+    plot(runs, reference, title, RESULTS / f"{stem}.png")
+
+
+if __name__ == "__main__":
+    main()
