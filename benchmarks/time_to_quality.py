@@ -16,8 +16,9 @@ it first reached that score. The served model's figures are the parent run's. Wr
 benchmarks/results/time-to-quality-<set><label>.json and .png.
 
 ``--replay FILE`` replays the trials of an earlier run made with ``--pruners none`` (full
-curves, each epoch's time) under other pruner settings, without training: valid for the random
-sampler, whose trials do not depend on earlier scores.
+curves, each epoch's time) under other pruner settings, without training, and plots them to
+FILE's name + ``-replay.png``: valid for the random sampler, whose trials do not depend on
+earlier scores.
 """
 
 from __future__ import annotations
@@ -149,8 +150,7 @@ def plot(runs: list[dict], reference: tuple[float, float] | None, title: str, pa
     fig, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
     for run in runs:
         points = best_by(run["trials"])
-        when = [0.0] + [p[0] / 60 for p in points]
-        best = [points[0][1]] + [p[1] for p in points]
+        when, best = [p[0] / 60 for p in points], [p[1] for p in points]
         ax.step(when, best, where="post", label=f"{run['pruner']} ({len(points)} trials)")
     if reference is not None:
         ax.axhline(reference[0], color="grey", lw=0.8, ls=":")
@@ -206,6 +206,8 @@ def main_replay(path: Path, reference_trials: int) -> None:
     ]
     reference = reference_of(runs, reference_trials)
     table({run["pruner"]: summarise(run, reference) for run in runs})
+    title = f"replay of {path.name} ({saved['commit']})"
+    plot(runs, reference, title, path.with_name(path.stem + "-replay.png"))
 
 
 def main() -> None:
