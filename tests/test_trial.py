@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import resource
+from collections import Counter
 
 import pytest
 from mlflow import MlflowClient
@@ -189,6 +190,11 @@ def test_served_ensemble_is_the_weighted_average_of_its_members(tiny_data, store
         assert result.ok, result.error
         members.append((result.params, weight, path, result.probabilities["val"]))
     svc = next(b for b in fit_baselines(tiny_data) if b.model == "linear_svc").fitted
+    # a word seen in one training text only is a feature (no min_df: rare words are signal)
+    analyse = svc.vectorizers[0].build_analyzer()
+    seen = Counter(w for t in tiny_data.split.texts["train"] for w in set(analyse(t)))
+    once = [w for w, n in seen.items() if n == 1]
+    assert once and set(once) <= set(svc.vectorizers[0].vocabulary_)
     path = tmp_path / "svc.pkl"
     path.write_bytes(pickle.dumps(svc))
     svc_val = svc.predict_proba(tiny_data.split.texts["val"])

@@ -18,8 +18,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     parser = OneLineParser(
         prog="python -m jobsearch.baseline",
-        description="Fit the TF-IDF baselines (LinearSVC and logistic regression, features and C "
-        "chosen on the validation split) on the same train/validation/test split as the LSTM "
+        description="Fit the TF-IDF baselines (LinearSVC on word and character n-grams, C chosen "
+        "by cross-validation on the training split; logistic regression on word n-grams, C chosen "
+        "on the validation split) on the same train/validation/test split as the LSTM "
         "searches, and log each as a run (same metric names) in the experiment.",
         formatter_class=HelpFormatter,
     )

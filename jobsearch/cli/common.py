@@ -95,8 +95,9 @@ def add_data_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--min-class-size",
         type=positive_int,
-        default=10,
-        help="classes with fewer rows are dropped (or merged, see --merge-small)",
+        default=7,  # data.load.MIN_CLASS_SIZE, without importing pandas for --help
+        help="classes with fewer rows are dropped (or merged, see --merge-small); the default is "
+        "the fewest that puts a row of each class in validation and test",
     )
     parser.add_argument(
         "--merge-small",

@@ -29,6 +29,10 @@ READERS = {
 }
 COMPRESSIONS = (".gz", ".bz2", ".zip", ".xz", ".zst")
 OTHER_LABEL = "Other"
+# The fewest rows a class needs: a stratified 70/15/15 split then puts at least one in each of
+# validation and test. Larger would drop classes the served model could learn (it learns from
+# every row after the refit): on 1,275 Reed job titles, 10 cost 2.8 points of macro-F1.
+MIN_CLASS_SIZE = 7
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 
@@ -128,7 +132,7 @@ def select_columns(
 
 def clean_postings(
     frame: pd.DataFrame,
-    min_class_size: int = 10,
+    min_class_size: int = MIN_CLASS_SIZE,
     small_classes: str = "drop",
     source: str = "data",
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -261,7 +265,7 @@ def load_split(
     path: str | Path | None = None,
     text_cols: Sequence[str] = ("text",),
     label_col: str = "industry",
-    min_class_size: int = 10,
+    min_class_size: int = MIN_CLASS_SIZE,
     small_classes: str = "drop",
     fractions: tuple[float, float, float] = (0.70, 0.15, 0.15),
     seed: int = 0,

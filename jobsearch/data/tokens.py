@@ -24,7 +24,7 @@ import numpy as np
 
 from ..params import percentile_of
 from ..util import atomic_write, fault_point
-from .load import Split, load_split
+from .load import MIN_CLASS_SIZE, Split, load_split
 
 STANDARDIZE = "lower_and_strip_punctuation"
 OOV_ID = 1
@@ -415,7 +415,7 @@ def prepare_dataset(
     text_cols: Sequence[str] = ("text",),
     label_col: str = "industry",
     vocab_size: int = 20000,
-    min_class_size: int = 10,
+    min_class_size: int = MIN_CLASS_SIZE,
     small_classes: str = "drop",
     seed: int = 0,
     cache_dir: Path | None = None,

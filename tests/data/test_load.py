@@ -66,6 +66,19 @@ def test_cleaning_drops_empty_duplicates_and_small_classes():
     assert summary["merged_into_other"] == ["w", "y"]
 
 
+def test_the_default_keeps_every_class_the_split_can_stratify(tmp_path):
+    from jobsearch.cli.search import search_parser
+    from jobsearch.data.load import MIN_CLASS_SIZE
+
+    frame = pd.concat([_frame(30, 2), _frame(7, 3).iloc[14:], _frame(6, 4).iloc[18:]])
+    frame.to_csv(tmp_path / "p.csv", index=False)
+    split = load_split(tmp_path / "p.csv", ["title", "body"], "industry")
+    assert split.classes == ["class0", "class1", "class2"]  # 7 rows kept, 6 dropped
+    for part in ("val", "test"):
+        assert (split.labels[part] == 2).sum() == 1
+    assert search_parser("random").parse_args([]).min_class_size == MIN_CLASS_SIZE
+
+
 def test_split_is_stratified_and_seeded():
     split = load_split(None)
     again = load_split(None)
