@@ -210,7 +210,8 @@ def test_timeout_stops_starting_new_trials(tiny_csv, tmp_path):
 def test_one_search_command_with_algo(tmp_path):
     out = run_cli("jobsearch.cli.search", "--help", cwd=tmp_path)
     assert out.returncode == 0 and "--algo {random,tpe}" in out.stdout
-    assert "--startup-trials" in out.stdout and "(default: 10)" in out.stdout
+    assert "--startup-trials" in out.stdout and "default: 10," in out.stdout
+    assert "(default: 7)" in out.stdout  # --min-class-size: defaults are shown
     bad = run_cli("jobsearch.cli.search", "--algo", "grid", cwd=tmp_path)
     assert bad.returncode == 2 and "invalid choice: 'grid'" in bad.stderr
     objective = tmp_path / "objective.yaml"
