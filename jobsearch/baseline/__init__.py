@@ -38,8 +38,8 @@ def model_file(model: str) -> str:
 
 
 # Each vectorizer keeps at most this many terms, the most frequent. A term seen once in training
-# counts (no min_df): on 1,275 job titles, dropping terms seen once cost the
-# tuned LinearSVC 1.8 points of held-out accuracy and 4.7 of macro-F1 (benchmarks/RESULTS.md).
+# counts (no min_df): on 1,275 job titles, dropping such terms cost the tuned LinearSVC 1.8
+# points of held-out accuracy and 4.7 of macro-F1 (benchmarks/RESULTS.md).
 MAX_FEATURES = 2**18
 
 # Softmax temperatures tried on LinearSVC's margins (the one chosen minimises validation loss).
