@@ -29,10 +29,18 @@ READERS = {
 }
 COMPRESSIONS = (".gz", ".bz2", ".zip", ".xz", ".zst")
 OTHER_LABEL = "Other"
-# The fewest rows a class needs: a stratified 70/15/15 split then puts at least one in each of
-# validation and test. Larger would drop classes the served model could learn (it learns from
-# every row after the refit): on 1,275 Reed job titles, 10 cost 2.8 points of macro-F1.
-MIN_CLASS_SIZE = 7
+FRACTIONS = (0.70, 0.15, 0.15)  # train / validation / test
+
+
+def fewest_rows(fractions: tuple[float, float, float]) -> int:
+    """The fewest rows of a class a stratified split by ``fractions`` puts in every part."""
+    return max(3, int(np.ceil(1 / min(fractions))))
+
+
+# The default --min-class-size: smaller classes cannot be stratified; a larger default would drop
+# classes the served model could learn (it learns from every row after the refit): on 1,275
+# Reed job titles, 10 cost 2.8 points of macro-F1. 7 for 70/15/15.
+MIN_CLASS_SIZE = fewest_rows(FRACTIONS)
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 
@@ -196,7 +204,7 @@ def _too_few_classes(n_classes: int, summary: dict[str, Any], min_class_size: in
 
 def split_postings(
     frame: pd.DataFrame,
-    fractions: tuple[float, float, float] = (0.70, 0.15, 0.15),
+    fractions: tuple[float, float, float] = FRACTIONS,
     seed: int = 0,
     source: str = "data",
 ) -> Split:
@@ -206,12 +214,12 @@ def split_postings(
     if len(fractions) != 3 or abs(sum(fractions) - 1) > 1e-6 or min(fractions) <= 0:
         raise DataError(f"fractions={fractions!r} is invalid: three positive numbers summing to 1")
     counts = frame["label"].value_counts()
-    need = int(np.ceil(1 / min(fractions)))
-    if counts.min() < max(3, need):
+    need = fewest_rows(fractions)
+    if counts.min() < need:
         raise DataError(
             f"{source}: class {_short(counts.idxmin())} has {counts.min()} rows, too few to "
-            f"stratify into train/validation/test (need {max(3, need)}); raise --min-class-size to "
-            f"{max(3, need)} to drop it, or add --merge-small"
+            f"stratify into train/validation/test (need {need}); raise --min-class-size to "
+            f"{need} to drop it, or add --merge-small"
         )
     classes = sorted(counts.index)
     index = {c: i for i, c in enumerate(classes)}
@@ -267,7 +275,7 @@ def load_split(
     label_col: str = "industry",
     min_class_size: int = MIN_CLASS_SIZE,
     small_classes: str = "drop",
-    fractions: tuple[float, float, float] = (0.70, 0.15, 0.15),
+    fractions: tuple[float, float, float] = FRACTIONS,
     seed: int = 0,
 ) -> Split:
     """Load (or, with no path, generate the demo set), clean, split and summarise postings."""
