@@ -196,7 +196,7 @@ def main_replay(path: Path, reference_trials: int) -> None:
     base = next(r for r in saved["runs"] if r["pruner"] == "none")
     max_epochs = max(t["epochs"] for t in base["trials"])
     settings = {"median": MedianPruner()}
-    for min_epochs in (1, 2):
+    for min_epochs in (1, 2, 3):
         for eta in (2, 3, 4):
             settings[f"asha min {min_epochs} eta {eta}"] = SuccessiveHalvingPruner(min_epochs, eta)
     runs = [{"pruner": "none", "trials": base["trials"]}]

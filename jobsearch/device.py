@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import platform
 from functools import lru_cache
 from importlib import metadata
@@ -20,16 +21,64 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def backend() -> str:
+    """The Keras backend trials run on: ``KERAS_BACKEND`` (tensorflow, jax or torch), as
+    Keras reads it."""
+    import keras
+
+    return keras.backend.backend()
+
+
+def _gpu_name(name: str) -> str | None:
+    """The first GPU the backend ``name`` sees, or None."""
+    if name == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        if gpus:
+            return tf.config.experimental.get_device_details(gpus[0]).get(
+                "device_name", gpus[0].name
+            )
+    elif name == "jax":
+        import jax
+
+        gpus = [d for d in jax.devices() if d.platform == "gpu"]
+        if gpus:
+            return gpus[0].device_kind
+    elif name == "torch":
+        import torch
+
+        if torch.cuda.is_available():
+            return torch.cuda.get_device_name(0)
+    return None
+
+
 @lru_cache(maxsize=1)
 def device_info() -> dict[str, str]:
-    """``{"device": name, "device_type": "GPU" | "CPU"}`` for where TensorFlow will train."""
-    import tensorflow as tf
+    """``{"device": name, "device_type": "GPU" | "CPU", "backend": name}`` for where the Keras
+    backend will train."""
+    name = backend()
+    gpu = _gpu_name(name)
+    if gpu:
+        return {"device": gpu, "device_type": "GPU", "backend": name}
+    return {"device": cpu_model(), "device_type": "CPU", "backend": name}
 
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        details = tf.config.experimental.get_device_details(gpus[0])
-        return {"device": details.get("device_name", gpus[0].name), "device_type": "GPU"}
-    return {"device": cpu_model(), "device_type": "CPU"}
+
+def limit_threads(threads: int) -> None:
+    """Run this process's backend ops on ``threads`` threads (N trials sharing one machine's
+    cores). TensorFlow and PyTorch take it at run time; JAX only from ``XLA_FLAGS`` before it
+    starts, so under JAX this does nothing."""
+    name = backend()
+    if name == "tensorflow":
+        import tensorflow as tf
+
+        with contextlib.suppress(RuntimeError):  # TensorFlow already running in this process
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
+    elif name == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
 
 
 STACK = ("tensorflow", "keras", "mlflow", "hyperopt", "numpy", "pandas", "scikit-learn", "pyyaml")
@@ -47,6 +96,6 @@ def package_version(name: str) -> str | None:
 def library_versions() -> dict[str, str]:
     """Versions of Python and the stack, for run tags."""
     versions = {"python": platform.python_version()}
-    for name in STACK:
+    for name in (*STACK, *({"jax", "torch"} & {backend()})):
         versions[name] = package_version(name) or "missing"
     return versions

@@ -168,7 +168,7 @@ PARAMS: dict[str, Spec] = {
     "mixed_precision": Spec(
         "str",
         "auto",
-        "float16 compute with float32 softmax: 'auto' (on a GPU), 'on' or 'off'.",
+        "float16 compute with float32 softmax: 'auto' (on a GPU under TensorFlow), 'on' or 'off'.",
         choices=("auto", "on", "off"),
     ),
 }

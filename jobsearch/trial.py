@@ -54,6 +54,7 @@ class TrialResult:
     n_params: int = 0
     device: str = ""
     device_type: str = ""
+    backend: str = ""
     cudnn: bool = False
     mixed_precision: bool = False
     data_prep_seconds: float = 0.0
@@ -112,10 +113,13 @@ class Recorder(Protocol):
 
 
 def _mixed_precision(params: dict[str, Any]) -> bool:
+    """'on', or 'auto' on a GPU under TensorFlow (JAX's LSTM fails in float16 and PyTorch's
+    is slower in it, measured on an H200 with Keras 3.15)."""
     from .device import device_info
 
-    on_gpu = device_info()["device_type"] == "GPU"
-    return params["mixed_precision"] == "on" or (params["mixed_precision"] == "auto" and on_gpu)
+    device = device_info()
+    auto = device["device_type"] == "GPU" and device["backend"] == "tensorflow"
+    return params["mixed_precision"] == "on" or (params["mixed_precision"] == "auto" and auto)
 
 
 def _compiled(params: dict[str, Any], data: Dataset):

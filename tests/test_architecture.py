@@ -87,6 +87,13 @@ def test_model_knows_no_search_or_tracking_and_metrics_no_keras():
         assert not _uses("jobsearch.tracking.registry", library)
 
 
+def test_tensorflow_only_where_it_is_the_backend():
+    """Three TensorFlow-only paths, each behind a check of the backend: the device's name and
+    threads, the sparse n-gram bag and the tf.data batches; nothing else imports it."""
+    users = {name for name in IMPORTS if _uses(name, "tensorflow")}
+    assert users == {"jobsearch.device", "jobsearch.model.build", "jobsearch.model.train"}
+
+
 def test_report_neither_trains_nor_registers():
     for name in IMPORTS:
         if name.startswith("jobsearch.report"):

@@ -1,4 +1,4 @@
-"""Text to token ids, once: the ``Dataset`` every trial uses, tokenized by a TextVectorization
+"""Text to token ids, once: the ``Dataset`` every trial uses, tokenized with a vocabulary
 adapted on the training split and cached on disk.
 
 The cache holds every split's token ids, and the hashed character n-grams of its words, as
@@ -15,6 +15,7 @@ import os
 import re
 import time
 import zlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,8 +34,11 @@ CHAR_BUCKETS = 2**16
 CHAR_NGRAMS = (2, 5)
 _CHUNK = 8192
 PARTS = ("train", "val", "test")
-# TextVectorization's 'lower_and_strip_punctuation' pattern, for the character n-grams
+OOV_TOKEN = "[UNK]"
+# TextVectorization's 'lower_and_strip_punctuation' pattern: for the tokens (on UTF-8 bytes, as
+# TensorFlow applies it) and the character n-grams
 _PUNCTUATION = re.compile(r"[!\"#$%&()\*\+,\-\./:;<=>?@\[\\\]^_`{|}~']")
+_PUNCTUATION_BYTES = re.compile(_PUNCTUATION.pattern.encode())
 
 
 def default_cache_dir() -> Path:
@@ -323,36 +327,38 @@ def model_inputs(
     return inputs
 
 
-def make_vectorizer(vocab_size: int | None = None, vocabulary: Sequence[str] | None = None):
-    """The project's one TextVectorization configuration (ragged output)."""
-    import keras
-
-    return keras.layers.TextVectorization(
-        max_tokens=vocab_size,
-        standardize=STANDARDIZE,
-        ragged=True,
-        vocabulary=list(vocabulary) if vocabulary is not None else None,
-    )
+def words(text: str) -> list[bytes]:
+    """The tokens of one text, as Keras's TextVectorization ('lower_and_strip_punctuation',
+    whitespace split) makes them in TensorFlow: on UTF-8 bytes, ASCII letters lower-cased,
+    ASCII punctuation removed, split on ASCII whitespace."""
+    return _PUNCTUATION_BYTES.sub(b"", text.encode("utf-8", "surrogatepass").lower()).split()
 
 
-def tokenize(layer, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Ragged token ids for ``texts``; a text with no tokens becomes one OOV token."""
-    import tensorflow as tf
+class Tokenizer:
+    """Raw text to token ids with a fixed vocabulary (index 0 padding, 1 out-of-vocabulary),
+    in numpy and plain Python, so any Keras backend can train and serve from it."""
 
-    flats, lengths = [], []
-    for start in range(0, len(texts), _CHUNK):
-        out = layer(tf.constant(list(texts[start : start + _CHUNK]), dtype=tf.string))
-        flats.append(out.flat_values.numpy().astype(np.int32))
-        lengths.append(np.diff(out.row_splits.numpy()))
-    flat = np.concatenate(flats) if flats else np.zeros(0, np.int32)
-    length = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
-    empty = np.flatnonzero(length == 0)
-    if len(empty):
-        starts = np.concatenate([[0], np.cumsum(length)[:-1]])
-        flat = np.insert(flat, starts[empty], OOV_ID)
-        length = length.copy()
-        length[empty] = 1
-    return flat, np.concatenate([[0], np.cumsum(length)]).astype(np.int64)
+    def __init__(self, vocabulary: Sequence[str]) -> None:
+        self.vocabulary = list(vocabulary)
+        self.index = {w.encode("utf-8", "surrogatepass"): i for i, w in enumerate(self.vocabulary)}
+
+    @classmethod
+    def adapt(cls, texts: Sequence[str], max_tokens: int) -> Tokenizer:
+        """Padding, OOV, then the ``max_tokens - 2`` most frequent tokens of ``texts``; ties
+        go to the token that sorts last, as in TextVectorization."""
+        counts = Counter(w for text in texts for w in words(text))
+        ranked = sorted(counts.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)
+        learned = [w.decode("utf-8", "surrogatepass") for w, _ in ranked[: max_tokens - 2]]
+        return cls(["", OOV_TOKEN, *learned])
+
+    def __call__(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Ragged token ids (flat ids, row offsets); a text with no tokens is one OOV token."""
+        get, rows = self.index.get, []
+        for text in texts:
+            rows.append([get(w, OOV_ID) for w in words(text)] or [OOV_ID])
+        lengths = np.fromiter((len(r) for r in rows), np.int64, len(rows))
+        flat = np.fromiter((i for r in rows for i in r), np.int32, int(lengths.sum()))
+        return flat, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
 
 
 def fingerprint(split: Split, settings: dict[str, Any]) -> str:
@@ -382,12 +388,9 @@ def vectorize(split: Split, vocab_size: int = 20000, cache_dir: Path | None = No
             tokens = {p: (z[f"{p}_ids"], z[f"{p}_splits"]) for p in PARTS}
             chars = {p: (z[f"{p}_chars"], z[f"{p}_char_splits"]) for p in PARTS}
     else:
-        import tensorflow as tf
-
-        layer = make_vectorizer(vocab_size)
-        layer.adapt(tf.data.Dataset.from_tensor_slices(split.texts["train"]).batch(1024))
-        vocabulary = [str(w) for w in layer.get_vocabulary()]
-        tokens = {p: tokenize(layer, split.texts[p]) for p in PARTS}
+        tokenizer = Tokenizer.adapt(split.texts["train"], vocab_size)
+        vocabulary = tokenizer.vocabulary
+        tokens = {p: tokenizer(split.texts[p]) for p in PARTS}
         chars = {p: char_ngram_ids(split.texts[p]) for p in PARTS}
         cache_dir.mkdir(parents=True, exist_ok=True)
         arrays = {}

@@ -52,20 +52,22 @@ def _masked_pooling(mode: str):
 
 def _tfidf_bag(table):
     import keras
-    import tensorflow as tf
     from keras import ops
+
+    sparse = keras.backend.backend() == "tensorflow"
 
     class TfidfBag(keras.layers.Layer):
         """The posting's bag: the sum of its n-grams' rows of ``table`` (an Embedding layer
-        that owns them) weighted by TF-IDF (sublinear tf x idf, L2-normalised), as one sparse x
-        dense matmul over the non-zero weights, so padding costs nothing and no (batch, width,
-        dim) tensor is built. The looked-up vectors it receives are unused (the compiled graph
-        drops their gather); the layers stay as they were, so older weight files load. XLA
-        cannot compile sparse tensors, so a model with the bag is never jit-compiled."""
+        that owns them) weighted by TF-IDF (sublinear tf x idf, L2-normalised). On TensorFlow
+        it is one sparse x dense matmul over the non-zero weights, so padding costs nothing and
+        no (batch, width, dim) tensor is built; XLA cannot compile sparse tensors, so there a
+        model with the bag is never jit-compiled. Other backends gather the rows and sum them
+        (jit-compiled). The looked-up vectors it receives are unused (the compiled graph drops
+        their gather); the layers stay as they were, so older weight files load."""
 
         def __init__(self, **kwargs):
             super().__init__(autocast=False, **kwargs)
-            self.supports_jit = False
+            self.supports_jit = not sparse
 
         def call(self, inputs):
             _, idf, counts, rows = inputs
@@ -73,17 +75,27 @@ def _tfidf_bag(table):
             weight = weight * ops.cast(counts > 0, "float32")
             norm = ops.sqrt(ops.sum(weight * weight, axis=1, keepdims=True))
             weight = weight / ops.maximum(norm, 1e-6)
-            nonzero = tf.where(weight > 0)
-            columns = tf.cast(tf.gather_nd(rows, nonzero), "int64")
-            size = tf.constant(table.input_dim, "int64")
-            shape = tf.stack([tf.shape(rows, out_type="int64")[0], size])
-            bag = tf.SparseTensor(
-                tf.stack([nonzero[:, 0], columns], axis=1), tf.gather_nd(weight, nonzero), shape
-            )
-            out = tf.sparse.sparse_dense_matmul(bag, ops.cast(table.embeddings, "float32"))
+            vectors = ops.cast(table.embeddings, "float32")
+            if sparse:
+                out = _sparse_bag(weight, rows, vectors)
+            else:
+                out = ops.einsum("bw,bwd->bd", weight, ops.take(vectors, rows, axis=0))
             return ops.cast(out, self.compute_dtype)
 
     return TfidfBag(name="ngram_tfidf")
+
+
+def _sparse_bag(weight, rows, vectors):
+    """``sum_w weight[b, w] * vectors[rows[b, w]]`` over the non-zero weights (TensorFlow)."""
+    import tensorflow as tf
+
+    nonzero = tf.where(weight > 0)
+    columns = tf.cast(tf.gather_nd(rows, nonzero), "int64")
+    shape = tf.stack([tf.shape(rows, out_type="int64")[0], tf.shape(vectors, out_type="int64")[0]])
+    bag = tf.SparseTensor(
+        tf.stack([nonzero[:, 0], columns], axis=1), tf.gather_nd(weight, nonzero), shape
+    )
+    return tf.sparse.sparse_dense_matmul(bag, vectors)
 
 
 def _ngram_rows(full_size: int, row: np.ndarray | None):

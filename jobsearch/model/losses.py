@@ -23,23 +23,24 @@ def training_loss(k: int | None = None, class_weights: np.ndarray | None = None,
     warm-up), 1 on the top-k mean alone. Without a switch the top-k mean is used alone.
     """
     import keras
-    import tensorflow as tf
+    from keras import ops
 
-    weights = None if class_weights is None else tf.constant(class_weights, tf.float32)
+    weights = None if class_weights is None else ops.convert_to_tensor(class_weights, "float32")
 
     def loss(y_true, y_pred):
-        y = tf.cast(tf.reshape(y_true, [-1]), tf.int32)
+        y = ops.cast(ops.reshape(y_true, (-1,)), "int32")
         per_example = keras.losses.sparse_categorical_crossentropy(y, y_pred)
         if weights is not None:
-            per_example = per_example * tf.gather(weights, y)
-        mean = tf.reduce_mean(per_example)
+            per_example = per_example * ops.take(weights, y)
+        mean = ops.mean(per_example)
         if not k:
             return mean
-        n = tf.minimum(k, tf.shape(per_example)[0])
-        hardest = tf.reduce_mean(tf.math.top_k(per_example, k=n).values)
+        size = ops.shape(per_example)[0]  # a tensor in a TensorFlow graph, an int elsewhere
+        n = min(k, size) if isinstance(size, int) else ops.minimum(k, size)
+        hardest = ops.mean(ops.top_k(per_example, k=n)[0])
         if switch is None:
             return hardest
-        on = tf.cast(switch, tf.float32)
+        on = ops.cast(switch, "float32")
         return on * hardest + (1.0 - on) * mean
 
     loss.__name__ = f"top_{k}_loss" if k else "cross_entropy"

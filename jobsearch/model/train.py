@@ -44,20 +44,29 @@ class FitOutcome:
 
 
 class _Rows:
-    """Cuts rows of model inputs to their longest posting and widest n-gram bag."""
+    """Cuts rows of model inputs to their longest posting and widest n-gram bag. Under JAX,
+    which compiles a step for every new input shape, a cut is rounded up to a power of two
+    (a few shapes per trial instead of one per length)."""
 
     def __init__(self, inputs: dict[str, np.ndarray], cut_tokens: bool, pre_padded: bool):
         self.inputs, self.cut_tokens, self.pre_padded = inputs, cut_tokens, pre_padded
         self.lengths = np.maximum((inputs["token_ids"] != 0).sum(axis=1), 1)
         counts = inputs.get("ngram_counts")
         self.widths = None if counts is None else (counts > 0).sum(axis=1)
+        self.round_up = keras.backend.backend() == "jax"
+
+    def _size(self, needed: int, limit: int) -> int:
+        return min(limit, 1 << (needed - 1).bit_length()) if self.round_up else needed
 
     def cut(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         tokens = self.inputs["token_ids"]
-        size = int(self.lengths[rows].max()) if self.cut_tokens else tokens.shape[1]
+        size = tokens.shape[1]
+        if self.cut_tokens:
+            size = self._size(int(self.lengths[rows].max()), size)
         x = {"token_ids": tokens[rows, -size:] if self.pre_padded else tokens[rows, :size]}
         if self.widths is not None:
-            width = max(1, int(self.widths[rows].max()))
+            limit = self.inputs["ngram_ids"].shape[1]
+            width = self._size(max(1, int(self.widths[rows].max())), limit)
             for name in ("ngram_ids", "ngram_counts"):
                 x[name] = self.inputs[name][rows, :width]
         return x
@@ -71,6 +80,18 @@ def _cuts(params: dict[str, Any] | None) -> dict[str, bool]:
     return {"cut_tokens": params["mask_padding"], "pre_padded": params["padding"] == "pre"}
 
 
+def _batch_rows(lengths: np.ndarray, batch_size: int, rng: np.random.Generator) -> list:
+    """One epoch's batches of row numbers: the rows of a shuffled chunk of 16 batches are
+    sorted by length before they are batched, and the batches come in a random order."""
+    n, chunk = len(lengths), batch_size * 16
+    order = rng.permutation(n)
+    for start in range(0, n, chunk):
+        part = order[start : start + chunk]
+        order[start : start + chunk] = part[np.argsort(lengths[part], kind="stable")]
+    rows = [order[i : i + batch_size] for i in range(0, n, batch_size)]
+    return [rows[b] for b in rng.permutation(len(rows))]
+
+
 def length_batches(
     inputs: dict[str, np.ndarray],
     labels: np.ndarray,
@@ -79,29 +100,22 @@ def length_batches(
     cut_tokens: bool = True,
     pre_padded: bool = False,
 ) -> tf.data.Dataset:
-    """Training batches, reshuffled every epoch, each cut to its longest posting: the rows of a
-    shuffled chunk of 16 batches are sorted by length before they are batched, so a batch pads
-    to about its own length instead of ``max_len`` (a masked LSTM computes the same thing on
-    fewer steps). ``cut_tokens`` False keeps the token ids whole (an unmasked LSTM reads its
-    padding); the n-gram columns are always cut (their empty slots weigh nothing). tf.data's
-    autotuning is off: the batches are cheap, and tearing down its model thread made
-    ``model.fit`` wait 2 to 20 s before returning, in about one trial in four.
+    """Training batches for TensorFlow, reshuffled every epoch, each cut to its longest
+    posting, so a batch pads to about its own length instead of ``max_len`` (a masked LSTM
+    computes the same thing on fewer steps). ``cut_tokens`` False keeps the token ids whole
+    (an unmasked LSTM reads its padding); the n-gram columns are always cut (their empty slots
+    weigh nothing). tf.data's autotuning is off: the batches are cheap, and tearing down its
+    model thread made ``model.fit`` wait 2 to 20 s before returning, in about one trial in four.
     """
     import tensorflow as tf
 
     rows_of = _Rows(inputs, cut_tokens, pre_padded)
     rng = np.random.default_rng(seed)
-    n, chunk = len(labels), batch_size * 16
-    batches = -(-n // batch_size)
+    batches = -(-len(labels) // batch_size)
 
     def epoch():
-        order = rng.permutation(n)
-        for start in range(0, n, chunk):
-            part = order[start : start + chunk]
-            order[start : start + chunk] = part[np.argsort(rows_of.lengths[part], kind="stable")]
-        rows = [order[i : i + batch_size] for i in range(0, n, batch_size)]
-        for b in rng.permutation(batches):
-            yield rows_of.cut(rows[b]), labels[rows[b]]
+        for rows in _batch_rows(rows_of.lengths, batch_size, rng):
+            yield rows_of.cut(rows), labels[rows]
 
     spec = (
         {k: tf.TensorSpec((None, None), tf.as_dtype(v.dtype), name=k) for k, v in inputs.items()},
@@ -112,6 +126,39 @@ def length_batches(
     options.autotune.enabled = False
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches)).prefetch(2)
     return dataset.with_options(options)
+
+
+class LengthBatches(keras.utils.PyDataset):
+    """The batches of ``length_batches`` for the other backends (JAX, PyTorch), drawn afresh
+    at the end of every epoch."""
+
+    def __init__(
+        self,
+        inputs: dict[str, np.ndarray],
+        labels: np.ndarray,
+        batch_size: int,
+        seed: int,
+        cut_tokens: bool = True,
+        pre_padded: bool = False,
+    ) -> None:
+        super().__init__()
+        self.rows_of, self.labels, self.batch_size = (
+            _Rows(inputs, cut_tokens, pre_padded),
+            labels,
+            batch_size,
+        )
+        self.rng = np.random.default_rng(seed)
+        self.on_epoch_end()
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        rows = self.rows[index]
+        return self.rows_of.cut(rows), self.labels[rows]
+
+    def on_epoch_end(self) -> None:
+        self.rows = _batch_rows(self.rows_of.lengths, self.batch_size, self.rng)
 
 
 def predict_proba(
@@ -216,15 +263,17 @@ def fit(
         should_prune,
         top_k_switch,
     )
-    batches = length_batches(
-        inputs["train"], labels["train"], params["batch_size"], params["seed"], **_cuts(params)
-    )
+    batching = (inputs["train"], labels["train"], params["batch_size"], params["seed"])
     start = monitor.started = time.perf_counter()
-    # one iterator for the whole fit: a new one each epoch cost up to 1 s at the epoch's first
-    # step (about a quarter of a demo epoch); the generator still reshuffles every epoch
+    if keras.backend.backend() == "tensorflow":
+        batches = length_batches(*batching, **_cuts(params))
+        # one iterator for the whole fit: a new one each epoch cost up to 1 s at the epoch's
+        # first step (about a quarter of a demo epoch); the generator still reshuffles
+        feed = {"x": batches.repeat(), "steps_per_epoch": int(batches.cardinality())}
+    else:
+        feed = {"x": LengthBatches(*batching, **_cuts(params))}
     model.fit(
-        batches.repeat(),
-        steps_per_epoch=int(batches.cardinality()),
+        **feed,
         epochs=epochs or params["max_epochs"],
         shuffle=False,
         verbose=0,

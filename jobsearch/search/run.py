@@ -160,11 +160,9 @@ class SparkEvaluator:
         for key, value in self.env.items():
             os.environ.setdefault(key, value)
         if self.threads:  # N trials on one machine's cores: each takes its share, not all
-            import tensorflow as tf
+            from ..device import limit_threads
 
-            with contextlib.suppress(RuntimeError):  # TensorFlow already running in this worker
-                tf.config.threading.set_intra_op_parallelism_threads(self.threads)
-                tf.config.threading.set_inter_op_parallelism_threads(self.threads)
+            limit_threads(self.threads)
         recorder = MlflowTrialRecorder(
             self.uri,
             self.experiment,

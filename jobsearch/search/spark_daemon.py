@@ -1,4 +1,4 @@
-"""Spark's Python daemon with TensorFlow, Keras, MLflow and the trial code imported once.
+"""Spark's Python daemon with Keras (and its backend), MLflow and the trial code imported once.
 
 PySpark forks a new worker for every trial (SparkTrials' task ignores its input, so Spark does
 not reuse the worker, SPARK-26549); forked from this daemon, a worker starts with the libraries
@@ -6,10 +6,9 @@ a trial needs already imported instead of spending seconds importing them. Set a
 ``spark.python.daemon.module`` by :func:`jobsearch.search.parallel.spark_session`.
 """
 
-import keras  # noqa: F401  (imported before the fork: every worker inherits them)
+import keras  # noqa: F401  (with its backend, before the fork: every worker inherits them)
 import scipy.sparse  # noqa: F401
 import sklearn.metrics  # noqa: F401
-import tensorflow  # noqa: F401
 from pyspark import daemon
 
 import jobsearch.model.build

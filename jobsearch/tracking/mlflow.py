@@ -428,6 +428,7 @@ class MlflowTrialRecorder:
             STATUS: "pruned" if result.pruned else result.status,
             "device": result.device,
             "device_type": result.device_type,
+            "backend": result.backend,
             "cudnn": result.cudnn,
             "mixed_precision": result.mixed_precision,
         }

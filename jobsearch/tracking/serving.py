@@ -61,7 +61,7 @@ class IndustryClassifier(mlflow.pyfunc.PythonModel):
     """Cleans and tokenizes raw text exactly as in training, then predicts the top industries."""
 
     def load_context(self, context) -> None:
-        from ..data.tokens import NgramTable, has_bag, make_vectorizer
+        from ..data.tokens import NgramTable, Tokenizer, has_bag
         from ..model.build import build_model
         from ..model.session import quiet_tensorflow
 
@@ -71,7 +71,7 @@ class IndustryClassifier(mlflow.pyfunc.PythonModel):
             meta = json.load(fh)
         self.classes = meta["classes"]
         self.vocabulary = meta["vocabulary"]
-        self.vectorizer = make_vectorizer(vocabulary=self.vocabulary)
+        self.tokenizer = Tokenizer(self.vocabulary)
         # a single model logged by an earlier version: one member, its weights under "weights"
         members = meta.get("members") or [
             {"params": meta["params"], "weight": 1.0, "artifact": "weights"}
@@ -92,13 +92,13 @@ class IndustryClassifier(mlflow.pyfunc.PythonModel):
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Class probabilities for raw texts (the weighted average over the members)."""
         from ..data.load import clean_text
-        from ..data.tokens import char_ngram_ids, model_inputs, tokenize
+        from ..data.tokens import char_ngram_ids, model_inputs
         from ..model.train import predict_proba
 
         if not texts:
             return np.zeros((0, len(self.classes)), dtype=np.float32)
         texts = [clean_text(t) for t in texts]
-        flat, splits = tokenize(self.vectorizer, texts)
+        flat, splits = self.tokenizer(texts)
         lstms = [params for params, _, _ in self.members if params is not None]
         chars = char_ngram_ids(texts) if any(p["char_ngrams"] for p in lstms) else None
         vocab = len(self.vocabulary)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 
-from jobsearch.data.tokens import pad_ids, prepare_dataset
+from jobsearch.data.load import load_split
+from jobsearch.data.tokens import Tokenizer, pad_ids, prepare_dataset
 from jobsearch.params import resolve_params
 
 
@@ -20,6 +22,32 @@ def test_token_cache_is_reused_and_keyed_by_settings(tiny_csv, tmp_path):
     other = prepare_dataset(tiny_csv, ["title", "description"], vocab_size=50, cache_dir=tmp_path)
     assert not other.cache_hit and other.fingerprint != first.fingerprint
     assert len(other.vocabulary) == 50
+
+
+def test_the_tokenizer_matches_keras_text_vectorization():
+    """The project's tokenizer gives TextVectorization's vocabulary and ids (what every model
+    trained before it learned from), on the demo postings and on awkward text."""
+    tf = pytest.importorskip("tensorflow")
+    import keras
+
+    awkward = [
+        "Café MANAGER – Zürich\u00a0 ÉCOLE école İstanbul ß",
+        "a\tb\nc\x0bd\x0ce\rf tab\x1cfs \x85nel \u2003em",
+        "don't-stop x_y [UNK] 日本語 emoji 🚀🚀 rocket",
+    ]
+    texts = load_split(None).texts["train"][:800] + awkward
+    for vocab_size in (20000, 300):  # 300 cuts through ties in the counts
+        layer = keras.layers.TextVectorization(
+            max_tokens=vocab_size, standardize="lower_and_strip_punctuation", ragged=True
+        )
+        layer.adapt(tf.constant(texts))
+        tokenizer = Tokenizer.adapt(texts, vocab_size)
+        assert tokenizer.vocabulary == [str(w) for w in layer.get_vocabulary()]
+        expected = layer(tf.constant(texts))
+        flat, splits = tokenizer(texts)
+        np.testing.assert_array_equal(flat, expected.flat_values.numpy())
+        np.testing.assert_array_equal(splits, expected.row_splits.numpy())
+    assert Tokenizer(["", "[UNK]", "chef"])(["Chef!", "!!!", "cook"])[0].tolist() == [2, 1, 1]
 
 
 def test_no_row_is_all_padding(tmp_path):
