@@ -92,45 +92,13 @@ def _batch_rows(lengths: np.ndarray, batch_size: int, rng: np.random.Generator) 
     return [rows[b] for b in rng.permutation(len(rows))]
 
 
-def length_batches(
-    inputs: dict[str, np.ndarray],
-    labels: np.ndarray,
-    batch_size: int,
-    seed: int,
-    cut_tokens: bool = True,
-    pre_padded: bool = False,
-) -> tf.data.Dataset:
-    """Training batches for TensorFlow, reshuffled every epoch, each cut to its longest
-    posting, so a batch pads to about its own length instead of ``max_len`` (a masked LSTM
-    computes the same thing on fewer steps). ``cut_tokens`` False keeps the token ids whole
-    (an unmasked LSTM reads its padding); the n-gram columns are always cut (their empty slots
-    weigh nothing). tf.data's autotuning is off: the batches are cheap, and tearing down its
-    model thread made ``model.fit`` wait 2 to 20 s before returning, in about one trial in four.
-    """
-    import tensorflow as tf
-
-    rows_of = _Rows(inputs, cut_tokens, pre_padded)
-    rng = np.random.default_rng(seed)
-    batches = -(-len(labels) // batch_size)
-
-    def epoch():
-        for rows in _batch_rows(rows_of.lengths, batch_size, rng):
-            yield rows_of.cut(rows), labels[rows]
-
-    spec = (
-        {k: tf.TensorSpec((None, None), tf.as_dtype(v.dtype), name=k) for k, v in inputs.items()},
-        tf.TensorSpec((None,), tf.as_dtype(labels.dtype)),
-    )
-    dataset = tf.data.Dataset.from_generator(epoch, output_signature=spec)
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches)).prefetch(2)
-    return dataset.with_options(options)
-
-
 class LengthBatches(keras.utils.PyDataset):
-    """The batches of ``length_batches`` for the other backends (JAX, PyTorch), drawn afresh
-    at the end of every epoch."""
+    """Training batches, reshuffled every epoch, each cut to its longest posting, so a batch
+    pads to about its own length instead of ``max_len`` (a masked LSTM computes the same thing
+    on fewer steps). ``cut_tokens`` False keeps the token ids whole (an unmasked LSTM reads its
+    padding); the n-gram columns are always cut (their empty slots weigh nothing). The next
+    epoch's batches are drawn at the end of each epoch. Keras feeds it to JAX and PyTorch as
+    it is; TensorFlow gets it through :func:`as_tf_dataset`."""
 
     def __init__(
         self,
@@ -142,11 +110,8 @@ class LengthBatches(keras.utils.PyDataset):
         pre_padded: bool = False,
     ) -> None:
         super().__init__()
-        self.rows_of, self.labels, self.batch_size = (
-            _Rows(inputs, cut_tokens, pre_padded),
-            labels,
-            batch_size,
-        )
+        self.inputs, self.labels, self.batch_size = inputs, labels, batch_size
+        self.rows_of = _Rows(inputs, cut_tokens, pre_padded)
         self.rng = np.random.default_rng(seed)
         self.on_epoch_end()
 
@@ -161,6 +126,31 @@ class LengthBatches(keras.utils.PyDataset):
         self.rows = _batch_rows(self.rows_of.lengths, self.batch_size, self.rng)
 
 
+def as_tf_dataset(batches: LengthBatches) -> tf.data.Dataset:
+    """``batches`` as a tf.data pipeline, one epoch per pass (``.repeat()`` for many).
+    tf.data's autotuning is off: the batches are cheap, and tearing down its model thread made
+    ``model.fit`` wait 2 to 20 s before returning, in about one trial in four."""
+    import tensorflow as tf
+
+    def epoch():
+        for index in range(len(batches)):
+            yield batches[index]
+        batches.on_epoch_end()
+
+    spec = (
+        {
+            k: tf.TensorSpec((None, None), tf.as_dtype(v.dtype), name=k)
+            for k, v in batches.inputs.items()
+        },
+        tf.TensorSpec((None,), tf.as_dtype(batches.labels.dtype)),
+    )
+    dataset = tf.data.Dataset.from_generator(epoch, output_signature=spec)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
+    return dataset.prefetch(2).with_options(options)
+
+
 def predict_proba(
     model,
     x: dict[str, np.ndarray],
@@ -168,7 +158,7 @@ def predict_proba(
     batch_size: int = 512,
 ) -> np.ndarray:
     """Class probabilities, float32, in the rows' order: the rows are predicted in batches of
-    similar length, each cut as ``params`` allow (see ``length_batches``), one compiled call
+    similar length, each cut as ``params`` allow (see ``LengthBatches``), one compiled call
     a batch (``model.predict`` costs a new dataset and iterator each time)."""
     rows_of = _Rows(x, **_cuts(params))
     order = np.argsort(rows_of.lengths, kind="stable")
@@ -263,15 +253,15 @@ def fit(
         should_prune,
         top_k_switch,
     )
-    batching = (inputs["train"], labels["train"], params["batch_size"], params["seed"])
+    batches = LengthBatches(
+        inputs["train"], labels["train"], params["batch_size"], params["seed"], **_cuts(params)
+    )
     start = monitor.started = time.perf_counter()
+    feed = {"x": batches}
     if keras.backend.backend() == "tensorflow":
-        batches = length_batches(*batching, **_cuts(params))
         # one iterator for the whole fit: a new one each epoch cost up to 1 s at the epoch's
         # first step (about a quarter of a demo epoch); the generator still reshuffles
-        feed = {"x": batches.repeat(), "steps_per_epoch": int(batches.cardinality())}
-    else:
-        feed = {"x": LengthBatches(*batching, **_cuts(params))}
+        feed = {"x": as_tf_dataset(batches).repeat(), "steps_per_epoch": len(batches)}
     model.fit(
         **feed,
         epochs=epochs or params["max_epochs"],

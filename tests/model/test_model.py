@@ -127,7 +127,7 @@ def test_training_batches_are_cut_to_their_longest_posting_without_changing_the_
     tiny_data, padding
 ):
     from jobsearch.model.build import build_model
-    from jobsearch.model.train import length_batches, predict_proba
+    from jobsearch.model.train import LengthBatches, as_tf_dataset, predict_proba
 
     params = tiny_data.resolve_lengths(
         resolve_params({"max_len": 200, "padding": padding, "lstm_units": 8, "embedding_dim": 8})
@@ -135,7 +135,8 @@ def test_training_batches_are_cut_to_their_longest_posting_without_changing_the_
     inputs = tiny_data.inputs("train", params)
     n = len(inputs["token_ids"])
     # the "labels" are the row numbers, so each batch says which rows it holds
-    batches = length_batches(inputs, np.arange(n), 32, seed=0, pre_padded=padding == "pre")
+    source = LengthBatches(inputs, np.arange(n), 32, seed=0, pre_padded=padding == "pre")
+    batches = as_tf_dataset(source)
     assert int(batches.cardinality()) == -(-n // 32)  # Keras knows an epoch's steps
     # no autotuning: tearing down its thread held up fit's return by seconds, now and then
     assert batches.options().autotune.enabled is False
@@ -164,8 +165,8 @@ def test_training_batches_are_cut_to_their_longest_posting_without_changing_the_
         rtol=1e-4,
         atol=1e-6,
     )
-    unmasked = length_batches(inputs, np.arange(n), 32, seed=0, cut_tokens=False)
-    assert {x["token_ids"].shape[1] for x, _ in unmasked} == {200}
+    unmasked = LengthBatches(inputs, np.arange(n), 32, seed=0, cut_tokens=False)
+    assert {unmasked[i][0]["token_ids"].shape[1] for i in range(len(unmasked))} == {200}
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
