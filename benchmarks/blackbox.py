@@ -32,7 +32,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from machine import description
+from machine import commit, description
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parents[1]
@@ -173,6 +173,7 @@ def main() -> None:
         "--keep", type=Path, default=None, help="run the search in this new folder and keep it"
     )
     args = parser.parse_args()
+    measured_at = commit()
     from sklearn.model_selection import train_test_split
 
     budget = dict(BUDGETS[args.set])
@@ -196,12 +197,9 @@ def main() -> None:
         print(f"{name}: {row}", flush=True)
     served, run = served_row(train, test, budget, args.seed, args.keep)
     rows = {"served @champion": served, **rows}
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
     report = {
         "set": args.set, "date": date.today().isoformat(), "machine": description(),
-        "commit": commit, "search_seed": args.seed, "budget": budget,
+        "commit": measured_at, "search_seed": args.seed, "budget": budget,
         "rows_searched": len(train), "rows_held_out": len(test),
         "classes": int(frame["industry"].nunique()), "rows": rows, **run,
     }  # fmt: skip
@@ -217,7 +215,7 @@ def main() -> None:
             for name, r in rows.items()
             if name.startswith("TF-IDF")
         )
-        + f"| {served['seconds']:.0f} s | {commit} |"
+        + f"| {served['seconds']:.0f} s | {measured_at} |"
     )
     print(f"wrote {out}")
 

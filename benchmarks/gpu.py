@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import time
 from pathlib import Path
 
 import numpy as np
+from machine import commit
 
 ROOT = Path(__file__).resolve().parents[1]
 LSTM_PART = {"ngrams": 0, "char_ngrams": False, "max_len": 160, "mask_padding": True}
@@ -44,6 +44,7 @@ def cases() -> dict[str, dict]:
 
 def measure(name: str, params: dict, data, steps: int, mixed: bool) -> dict:
     """Examples/s of ``steps`` training steps after one warm-up step."""
+    from jobsearch.data.tokens import has_bag
     from jobsearch.model.build import build_model, compile_model, cudnn_compatible
     from jobsearch.model.session import keras_session
     from jobsearch.params import resolve_params
@@ -54,7 +55,7 @@ def measure(name: str, params: dict, data, steps: int, mixed: bool) -> dict:
     row |= {"max_len": params["max_len"], "lstm_units": params["lstm_units"]}
     try:
         with keras_session(0, mixed):
-            table = data.ngram_table(params) if params["ngrams"] or params["char_ngrams"] else None
+            table = data.ngram_table(params) if has_bag(params) else None
             model = build_model(params, len(data.vocabulary), len(data.classes), None, table)
             compile_model(model, params, steps_per_epoch=steps)
             x, y = data.inputs("train", params), data.labels["train"]
@@ -90,13 +91,10 @@ def main() -> None:
     args = parser.parse_args()
     device = device_info()
     data = prepare_dataset()
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
     report = {
         **device,
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "commit": commit,
+        "commit": commit(),
         "versions": library_versions(),
         "steps": args.steps,
         "rows": [

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import platform
+import subprocess
 import time
+from pathlib import Path
 
 
 def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
@@ -25,6 +27,13 @@ def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
         c = tf.linalg.matmul(a, b)
     c.numpy()
     return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
+
+
+def commit() -> str:
+    """The checkout's short commit hash (what the figures were measured at)."""
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True)
+    return run.stdout.decode().strip()
 
 
 def description() -> str:

@@ -32,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from machine import description, matmul_gflops
+from machine import commit, description, matmul_gflops
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -226,27 +226,25 @@ def main() -> None:
         return
     extra = [a for a in args.search_args if a != "--"]
     speed = [matmul_gflops()]
-    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    started, measured_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), commit()
     runs = [search(args.set, args.algo, p, args.seed, extra) for p in args.pruners.split(",")]
     speed.append(matmul_gflops())
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
     reference = reference_of(runs, args.reference_trials)
     figures = {run["pruner"]: summarise(run, reference) for run in runs}
     report = {
         "set": args.set, "algo": args.algo, "machine": description(), "started": started,
-        "ended": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": commit,
+        "ended": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": measured_at,
         "matmul_gflops_start_end": speed, "reference_trials": args.reference_trials,
         "reference": reference, "figures": figures, "runs": runs,
     }  # fmt: skip
     stem = f"time-to-quality-{args.set}{args.label}"
     (RESULTS / f"{stem}.json").write_text(json.dumps(report, indent=1) + "\n")
-    print(f"{report['machine']}, {started}, commit {commit}, matmul {speed[0]:.0f}/{speed[1]:.0f}")
+    matmul = f"matmul {speed[0]:.0f}/{speed[1]:.0f}"
+    print(f"{report['machine']}, {started}, commit {measured_at}, {matmul}")
     table(figures)
     for run in runs:
         print(f"{run['pruner']}: served {run['served']}")
-    title = f"{args.set}, {args.algo}, seed {args.seed} ({commit}, {report['machine']})"
+    title = f"{args.set}, {args.algo}, seed {args.seed} ({measured_at}, {report['machine']})"
     plot(runs, reference, title, RESULTS / f"{stem}.png")
 
 

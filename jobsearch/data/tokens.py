@@ -32,7 +32,6 @@ OOV_ID = 1
 CACHE_VERSION = 2
 CHAR_BUCKETS = 2**16
 CHAR_NGRAMS = (2, 5)
-_CHUNK = 8192
 PARTS = ("train", "val", "test")
 OOV_TOKEN = "[UNK]"
 # TextVectorization's 'lower_and_strip_punctuation' pattern: for the tokens (on UTF-8 bytes, as
