@@ -2,6 +2,7 @@
 
     python benchmarks/blackbox.py --set reed1500 --keep /tmp/bb/reed1500   # a search to study
     python benchmarks/ensemble_rules.py /tmp/bb/reed1500 /tmp/bb/demo ...
+    python benchmarks/ensemble_rules.py --held-out /tmp/bb/reed1500 ...  # as the user scores it
 
 For each kept search folder (its data `postings.csv`, its store and saved state), the kept
 trials' and the two baselines' validation and test probabilities are loaded and every rule
@@ -11,6 +12,11 @@ selection the search uses (Caruana et al. 2004), the same on 20 bags of half the
 (Caruana et al. 2006), on 20 bootstrap samples of the validation rows, the best trial with
 LinearSVC in equal parts, and the best trial and LinearSVC alone.
 Writes benchmarks/results/ensemble-rules.json.
+
+``--held-out``: each folder is named after its blackbox set (demo, reed, reed1500, adzuna);
+every candidate is refit on all the rows the search had (as ``--refit all`` refits the served
+members) and each rule's mix of the refit candidates is scored on that set's held-out rows,
+as blackbox.py scores the served model. Writes benchmarks/results/ensemble-rules-held-out.json.
 """
 
 from __future__ import annotations
@@ -19,20 +25,21 @@ import argparse
 import json
 import os
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import numpy as np
+from blackbox import HOLDOUT, load_rows, scores
+from machine import commit, description
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parents[1]
 BAGS, SEED = 20, 0
 
 
-def candidates(folder: Path):
-    """Validation and test probabilities by candidate id, the labels, and the best trial's id."""
+def _search(folder: Path):
+    """The kept search's data, saved state and folder."""
     from jobsearch.data import prepare_dataset
-    from jobsearch.search.callbacks import kept_trials, trial_probs
-    from jobsearch.search.run import _baseline_candidates
     from jobsearch.search.state import load_state
 
     searches = folder / "mlruns" / "searches"
@@ -42,6 +49,15 @@ def candidates(folder: Path):
         folder / "postings.csv", ["text"], "industry", seed=state.identity["seed"]
     )
     assert data.fingerprint == state.identity["data"], "the folder's data is not the search's"
+    return data, state, workdir
+
+
+def candidates(folder: Path):
+    """Validation and test probabilities by candidate id, the labels, and the best trial's id."""
+    from jobsearch.search.callbacks import kept_trials, trial_probs
+    from jobsearch.search.run import _baseline_candidates
+
+    data, state, workdir = _search(folder)
     val, test = {}, {}
     for tid in kept_trials(state.trials):
         with np.load(trial_probs(workdir, tid)) as z:
@@ -79,25 +95,81 @@ def rules(val, y_val, best: int) -> dict[str, dict[int, float]]:
     return {
         "bagged rows, members under 5% dropped": select_bagged(val, y_val)[0],
         "bagged rows, members under 10% dropped": select_bagged(val, y_val, min_weight=0.1)[0],
+        "bagged rows, chosen by log-loss": select_bagged(val, y_val, "loss")[0],
+        "bagged rows, chosen by macro-F1": select_bagged(val, y_val, "macro_f1")[0],
         "greedy (the search's rule)": greedy,
         "greedy, 20 bags of half the candidates": dict(by_models),
         "greedy, 20 bootstrap samples of the validation rows": dict(by_rows),
         "best trial + LinearSVC, equal": {best: 0.5, -1: 0.5},
         "best trial alone": {best: 1.0},
         "LinearSVC alone": {-1: 1.0},
+        "every candidate, equal": {t: 1 / len(ids) for t in ids},
     }
+
+
+def held_out(folder: Path, val: dict) -> tuple[dict[int, np.ndarray], list[str], list[str]]:
+    """Every candidate refit on all the search's rows: its probabilities on the held-out rows
+    of the blackbox set named by the folder, the held-out labels and the classes."""
+    import tempfile
+    from types import SimpleNamespace
+
+    from sklearn.model_selection import train_test_split
+
+    from jobsearch.data.tokens import has_bag
+    from jobsearch.search.callbacks import trial_weights
+    from jobsearch.search.refit import refit
+    from jobsearch.search.run import baseline_file
+    from jobsearch.tracking.serving import LINEAR, IndustryClassifier
+
+    data, state, workdir = _search(folder)
+    frame = load_rows(folder.name)
+    _, rows = train_test_split(frame, test_size=HOLDOUT, stratify=frame["industry"], random_state=0)
+    ids = sorted(val)
+    params = {r.tid: r.params for r in state.trials}
+    epochs = {r.tid: r.result.get("best_epoch") or r.params["max_epochs"] for r in state.trials}
+    members = [
+        (params[t], 1.0, trial_weights(workdir, t))
+        if t >= 0
+        else (None, 1.0, baseline_file(workdir, t))
+        for t in ids
+    ]
+    probs = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        done = refit(members, [epochs.get(t, 0) for t in ids], data, "all", Path(tmp))
+        every = done.data
+        for tid, (p, _, weights) in zip(ids, done.members, strict=True):
+            member = (
+                {"kind": LINEAR}
+                if p is None
+                else {"params": p, "ngram_rows": every.ngram_table(p).size if has_bag(p) else None}
+            )
+            meta = Path(tmp) / f"meta{tid}.json"
+            meta.write_text(json.dumps({
+                "members": [{**member, "weight": 1.0, "artifact": "w"}],
+                "classes": every.classes, "vocabulary": every.vocabulary,
+            }))  # fmt: skip
+            served = IndustryClassifier()  # one member, served as the registered model is
+            served.load_context(SimpleNamespace(artifacts={"meta": str(meta), "w": str(weights)}))
+            probs[tid] = served.predict_proba(rows["text"].tolist())
+    return probs, rows["industry"].tolist(), data.classes
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", type=Path, nargs="+", help="search folders kept by blackbox.py")
+    parser.add_argument(
+        "--held-out",
+        action="store_true",
+        help="refit every candidate and score the rules on the set's held-out rows too",
+    )
     args = parser.parse_args()
     from jobsearch.model.metrics import classification_metrics
     from jobsearch.search.ensemble import blend
 
-    report = {}
+    report: dict = {"machine": description(), "commit": commit(), "date": date.today().isoformat()}
     for folder in args.folders:
         val, test, labels, best = candidates(folder)
+        held = held_out(folder, val) if args.held_out else None
         rows = {}
         print(f"\n{folder.name}: {len(labels['val'])} validation rows, {len(val)} candidates")
         for name, mix in rules(val, labels["val"], best).items():
@@ -109,14 +181,24 @@ def main() -> None:
                 "members": {str(k): round(v, 3) for k, v in sorted(mix.items())},
                 **{f"{p}_{k}": f[k] for p, f in figures.items() for k in ("accuracy", "macro_f1")},
             }
+            if held is not None:
+                probs, truth, classes = held
+                predicted = [classes[i] for i in blend(probs, mix).argmax(1)]
+                rows[name].update({f"held_{k}": v for k, v in scores(truth, predicted).items()})
             r = rows[name]
             print(
                 f"  {name:<55} val {r['val_accuracy']:.3f} / {r['val_macro_f1']:.3f}  "
                 f"test {r['test_accuracy']:.3f} / {r['test_macro_f1']:.3f}  "
                 f"({len(mix)} members)"
+                + (
+                    f"  held-out {r['held_accuracy']:.3f} / {r['held_macro_f1']:.3f}"
+                    if held
+                    else ""
+                )
             )
         report[folder.name] = {"val_rows": len(labels["val"]), "rules": rows}
-    out = ROOT / "benchmarks" / "results" / "ensemble-rules.json"
+    name = "ensemble-rules-held-out.json" if args.held_out else "ensemble-rules.json"
+    out = ROOT / "benchmarks" / "results" / name
     out.write_text(json.dumps(report, indent=2) + "\n")
 
 

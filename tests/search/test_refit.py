@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import mlflow
 import numpy as np
-from conftest import run_cli, search_args
+from conftest import SMOKE, run_cli, search_args
 from mlflow import MlflowClient
 
 from jobsearch.baseline import LinearModel
@@ -81,3 +81,44 @@ def test_the_served_model_learns_from_every_labelled_row(tiny_csv, tiny_data, tm
         mlflow.set_tracking_uri(None)
     assert served.vocabulary == tiny_data.merged(PARTS).vocabulary
     assert set(tiny_data.vocabulary) < set(served.vocabulary)
+
+
+def test_no_test_row_influences_a_choice(tiny_data, tmp_path):
+    """The same search on the same rows, but with other texts and other labels in the test
+    split, chooses the same: each trial's epochs and validation figures, the baselines' C and
+    temperature, the ensemble's members and weights. Only the test figures move."""
+    from jobsearch.data.load import Split
+    from jobsearch.data.tokens import vectorize
+    from jobsearch.search.run import SearchConfig, execute
+    from jobsearch.search.space import load_space
+
+    split, n = tiny_data.split, len(tiny_data.labels["test"])
+    texts = {**split.texts, "test": split.texts["train"][::-1][:n]}
+    labels = {**split.labels, "test": (split.labels["test"] + 1) % len(split.classes)}
+    other = vectorize(Split(texts, labels, split.classes, split.summary), cache_dir=tmp_path)
+
+    def search(data, name: str) -> dict:
+        cfg = SearchConfig(
+            algo="random",
+            space=load_space(SMOKE),
+            trials=3,
+            experiment="leak",
+            tracking_uri=f"sqlite:///{tmp_path / name / 'mlflow.db'}",
+            state_dir=tmp_path / name,
+            register=False,
+            show_progress=False,
+        )
+        return execute(cfg, data)
+
+    def chosen(summary: dict) -> tuple:
+        best, ensemble = summary["best"], summary["ensemble"] or {}
+        baselines = {
+            name: {k: v for k, v in b.items() if k.startswith("val_")}
+            for name, b in summary["baselines"].items()
+        }
+        val = {k: v for k, v in best.items() if k.startswith("val_")}
+        return best["tid"], best["best_epoch"], val, baselines, ensemble.get("members")
+
+    a, b = search(tiny_data, "a"), search(other, "b")
+    assert chosen(a) == chosen(b)
+    assert a["best"]["test_accuracy"] != b["best"]["test_accuracy"]
