@@ -52,12 +52,11 @@ def _search(folder: Path):
     return data, state, workdir
 
 
-def candidates(folder: Path):
+def candidates(data, state, workdir: Path):
     """Validation and test probabilities by candidate id, the labels, and the best trial's id."""
     from jobsearch.search.callbacks import kept_trials, trial_probs
     from jobsearch.search.run import _baseline_candidates
 
-    data, state, workdir = _search(folder)
     val, test = {}, {}
     for tid in kept_trials(state.trials):
         with np.load(trial_probs(workdir, tid)) as z:
@@ -107,24 +106,25 @@ def rules(val, y_val, best: int) -> dict[str, dict[int, float]]:
     }
 
 
-def held_out(folder: Path, val: dict) -> tuple[dict[int, np.ndarray], list[str], list[str]]:
-    """Every candidate refit on all the search's rows: its probabilities on the held-out rows
-    of the blackbox set named by the folder, the held-out labels and the classes."""
+def held_out(
+    name: str, data, state, workdir: Path, ids: list[int]
+) -> tuple[dict[int, np.ndarray], list[str], list[str]]:
+    """Candidates ``ids`` refit on all the search's rows: their probabilities on the held-out
+    rows of blackbox set ``name``, served one by one as the registered model serves them; the
+    held-out labels and the classes."""
     import tempfile
     from types import SimpleNamespace
 
     from sklearn.model_selection import train_test_split
 
-    from jobsearch.data.tokens import has_bag
     from jobsearch.search.callbacks import trial_weights
     from jobsearch.search.refit import refit
     from jobsearch.search.run import baseline_file
-    from jobsearch.tracking.serving import LINEAR, IndustryClassifier
+    from jobsearch.tracking.registry import describe
+    from jobsearch.tracking.serving import IndustryClassifier
 
-    data, state, workdir = _search(folder)
-    frame = load_rows(folder.name)
+    frame = load_rows(name)
     _, rows = train_test_split(frame, test_size=HOLDOUT, stratify=frame["industry"], random_state=0)
-    ids = sorted(val)
     params = {r.tid: r.params for r in state.trials}
     epochs = {r.tid: r.result.get("best_epoch") or r.params["max_epochs"] for r in state.trials}
     members = [
@@ -136,20 +136,13 @@ def held_out(folder: Path, val: dict) -> tuple[dict[int, np.ndarray], list[str],
     probs = {}
     with tempfile.TemporaryDirectory() as tmp:
         done = refit(members, [epochs.get(t, 0) for t in ids], data, "all", Path(tmp))
-        every = done.data
-        for tid, (p, _, weights) in zip(ids, done.members, strict=True):
-            member = (
-                {"kind": LINEAR}
-                if p is None
-                else {"params": p, "ngram_rows": every.ngram_table(p).size if has_bag(p) else None}
-            )
+        for tid, member in zip(ids, done.members, strict=True):
             meta = Path(tmp) / f"meta{tid}.json"
-            meta.write_text(json.dumps({
-                "members": [{**member, "weight": 1.0, "artifact": "w"}],
-                "classes": every.classes, "vocabulary": every.vocabulary,
-            }))  # fmt: skip
-            served = IndustryClassifier()  # one member, served as the registered model is
-            served.load_context(SimpleNamespace(artifacts={"meta": str(meta), "w": str(weights)}))
+            meta.write_text(json.dumps(describe([member], done.data)))
+            served = IndustryClassifier()
+            served.load_context(
+                SimpleNamespace(artifacts={"meta": str(meta), "weights_0": str(member[2])})
+            )
             probs[tid] = served.predict_proba(rows["text"].tolist())
     return probs, rows["industry"].tolist(), data.classes
 
@@ -168,8 +161,9 @@ def main() -> None:
 
     report: dict = {"machine": description(), "commit": commit(), "date": date.today().isoformat()}
     for folder in args.folders:
-        val, test, labels, best = candidates(folder)
-        held = held_out(folder, val) if args.held_out else None
+        search = _search(folder)
+        val, test, labels, best = candidates(*search)
+        held = held_out(folder.name, *search, sorted(val)) if args.held_out else None
         rows = {}
         print(f"\n{folder.name}: {len(labels['val'])} validation rows, {len(val)} candidates")
         for name, mix in rules(val, labels["val"], best).items():

@@ -44,6 +44,27 @@ def _requirements() -> list[str]:
 Member = tuple[dict[str, Any] | None, float, Path]
 
 
+def describe(members: list[Member], data) -> dict[str, Any]:
+    """The served model's ``meta.json``: each member (its params and n-gram table size, or
+    LINEAR for a pickled baseline), its weight and artifact name (``weights_<i>``), and the
+    classes and vocabulary of ``data``, the rows it learned from."""
+    from ..data.tokens import has_bag
+    from .serving import LINEAR
+
+    described = [
+        {"kind": LINEAR, "weight": float(weight), "artifact": f"weights_{i}"}
+        if params is None
+        else {
+            "params": params,
+            "weight": float(weight),
+            "artifact": f"weights_{i}",
+            "ngram_rows": data.ngram_table(params).size if has_bag(params) else None,
+        }
+        for i, (params, weight, _) in enumerate(members)
+    ]
+    return {"members": described, "classes": data.classes, "vocabulary": data.vocabulary}
+
+
 def log_pyfunc(run_id: str, members: list[Member], data, tracking_uri: str):
     """Log the raw-text pyfunc (one model, or the weighted average of several: trained LSTMs and
     pickled TF-IDF baselines) under ``run_id``; return its model info."""
@@ -51,31 +72,14 @@ def log_pyfunc(run_id: str, members: list[Member], data, tracking_uri: str):
     from mlflow.models import ModelSignature, infer_signature
     from mlflow.types import ColSpec, Schema
 
-    from ..data.tokens import has_bag
-    from .serving import LINEAR, IndustryClassifier, top_industries
+    from .serving import IndustryClassifier, top_industries
 
     mlflow.set_tracking_uri(tracking_uri)
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         logging.getLogger("mlflow.pyfunc").setLevel(logging.ERROR)
         meta = Path(tmp) / "meta.json"
-        described = [
-            {"kind": LINEAR, "weight": float(weight), "artifact": f"weights_{i}"}
-            if params is None
-            else {
-                "params": params,
-                "weight": float(weight),
-                "artifact": f"weights_{i}",
-                "ngram_rows": data.ngram_table(params).size if has_bag(params) else None,
-            }
-            for i, (params, weight, _) in enumerate(members)
-        ]
-        meta.write_text(
-            json.dumps(
-                {"members": described, "classes": data.classes, "vocabulary": data.vocabulary}
-            ),
-            encoding="utf-8",
-        )
+        meta.write_text(json.dumps(describe(members, data)), encoding="utf-8")
         artifacts = {"meta": str(meta)}
         artifacts.update({f"weights_{i}": str(m[2]) for i, m in enumerate(members)})
         example = list(data.split.texts["train"][:2])

@@ -120,5 +120,6 @@ def test_no_test_row_influences_a_choice(tiny_data, tmp_path):
         return best["tid"], best["best_epoch"], val, baselines, ensemble.get("members")
 
     a, b = search(tiny_data, "a"), search(other, "b")
+    assert a["ensemble"] is not None  # weights were chosen, so they can be compared
     assert chosen(a) == chosen(b)
     assert a["best"]["test_accuracy"] != b["best"]["test_accuracy"]
