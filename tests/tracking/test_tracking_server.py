@@ -407,7 +407,7 @@ def test_search_on_the_compose_spark_cluster_two_trials_at_once(database, tiny_c
         assert len(parents) == 1 and parents[0]["info"]["status"] == "FINISHED"
         parent = parents[0]["info"]["run_id"]
         params = {p["key"]: p["value"] for p in parents[0]["data"]["params"]}
-        assert params["parallelism"] == "2"
+        assert params["parallelism"] == "2" and params["startup_trials"] == "10"
         trials = [r["info"] for r, t in zip(runs, tags) if t.get("mlflow.parentRunId") == parent]
         assert sorted(t["run_name"] for t in trials) == [f"trial-{i:03d}" for i in range(1, 5)]
         assert all(t["status"] == "FINISHED" for t in trials)
