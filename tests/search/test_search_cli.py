@@ -31,6 +31,28 @@ def _state(cwd, experiment):
     return load_state(cwd / "mlruns" / "searches" / experiment / "state.json")
 
 
+@pytest.fixture
+def search_here(tmp_path, monkeypatch, capsys):
+    """The command's entry function in this process (a new interpreter costs seconds a search):
+    ``search_here("random", *args)`` runs in ``tmp_path``, must exit 0, and returns its
+    stdout. Resuming on another machine, and signals, keep a process of their own."""
+    import importlib
+
+    import mlflow
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+    def search(algo: str, *args: str) -> str:
+        code = importlib.import_module(f"jobsearch.{algo}").main(list(args))
+        out = capsys.readouterr()
+        assert code == 0, out.err[-3000:]
+        return out.out
+
+    yield search
+    mlflow.set_tracking_uri(None)  # registering sets it for the whole process
+
+
 def test_search_end_to_end(tiny_csv, tmp_path):
     algo = "random"  # TPE's own path: test_same_seed_same_params
     args = search_args(
@@ -108,7 +130,7 @@ def test_search_end_to_end(tiny_csv, tmp_path):
     assert len(_children(client, state.parent_run_id)) == 5
 
 
-def test_same_seed_same_params(tiny_csv, tmp_path):
+def test_same_seed_same_params(tiny_csv, tmp_path, search_here):
     """TPE with one random start-up trial: the seed fixes both the random draw and what TPE
     proposes from it."""
     sampled = []
@@ -117,9 +139,8 @@ def test_same_seed_same_params(tiny_csv, tmp_path):
             tiny_csv, "--trials", "2", "--startup-trials", "1", "--max-epochs", "1",
             "--no-register", "--seed", "5", "--experiment", name,
         )  # fmt: skip
-        out = run_cli("jobsearch.tpe", *args, cwd=tmp_path)
-        assert out.returncode == 0, out.stderr[-2000:]
-        assert "trial 2/2" in out.stdout and "best params" in out.stdout
+        out = search_here("tpe", *args)
+        assert "trial 2/2" in out and "best params" in out
         state = _state(tmp_path, name)
         sampled.append([t.params for t in state.trials])
     client = MlflowClient(f"sqlite:///{tmp_path}/mlruns/mlflow.db")
@@ -187,17 +208,15 @@ def test_bad_flags_one_line_exit_2(tmp_path, args, message):
     assert not (tmp_path / "mlruns" / "searches").exists()
 
 
-def test_timeout_stops_starting_new_trials(tiny_csv, tmp_path):
+def test_timeout_stops_starting_new_trials(tiny_csv, tmp_path, search_here):
     args = search_args(
         tiny_csv, "--trials", "5", "--max-epochs", "1", "--experiment", "t", "--no-register"
     )
-    out = run_cli("jobsearch.random", *args, "--timeout", "0.5", cwd=tmp_path)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert "Search finished (--timeout 0.5s reached)" in out.stdout
+    out = search_here("random", *args, "--timeout", "0.5")
+    assert "Search finished (--timeout 0.5s reached)" in out
     assert len(_state(tmp_path, "t").trials) == 1
     # the same command without the timeout continues the same search up to 5 trials
-    more = run_cli("jobsearch.random", *args, cwd=tmp_path)
-    assert more.returncode == 0, more.stderr[-2000:]
+    search_here("random", *args)
     assert len(_state(tmp_path, "t").trials) == 5
 
 
@@ -229,26 +248,20 @@ seed_points:
 """ + "".join(f"  - {{learning_rate: {lr}}}\n" for lr in ["0.01"] * 5 + ["0.000001"] * 2)
 
 
-def test_default_pruning_rule_in_a_real_search(tiny_csv, tmp_path):
+def test_default_pruning_rule_in_a_real_search(tiny_csv, tmp_path, search_here):
     """Five good trials, then a learning rate too small to learn: the median rule stops it at
     epoch 2; after a resume the restored curves stop the next one the same way."""
     space = tmp_path / "pruning.yaml"
     space.write_text(PRUNING_SPACE, encoding="utf-8")
-
-    def search(trials: int):
-        args = [
-            "--data", str(tiny_csv), *DATA_ARGS, "--space", str(space), "--objective", "loss",
-            "--trials", str(trials), "--experiment", "p", "--no-register",
-        ]  # fmt: skip
-        out = run_cli("jobsearch.random", *args, cwd=tmp_path)
-        assert out.returncode == 0, out.stderr[-3000:]
-        return out
-
-    first = search(6)
-    assert "trials: 5 ok, 1 pruned, 0 failed" in first.stdout
-    assert re.search(r"^trial 6/6 .* epochs  2 .* pruned", first.stdout, re.M)
-    resumed = search(7)
-    assert "trials: 5 ok, 2 pruned, 0 failed" in resumed.stdout
+    args = [
+        "--data", str(tiny_csv), *DATA_ARGS, "--space", str(space), "--objective", "loss",
+        "--experiment", "p", "--no-register",
+    ]  # fmt: skip
+    first = search_here("random", *args, "--trials", "6")
+    assert "trials: 5 ok, 1 pruned, 0 failed" in first
+    assert re.search(r"^trial 6/6 .* epochs  2 .* pruned", first, re.M)
+    resumed = search_here("random", *args, "--trials", "7")
+    assert "trials: 5 ok, 2 pruned, 0 failed" in resumed
     client = MlflowClient(f"sqlite:///{tmp_path}/mlruns/mlflow.db")
     state = _state(tmp_path, "p")
     children = {c.info.run_name: c for c in _children(client, state.parent_run_id)}
@@ -332,7 +345,9 @@ def test_identical_searches_started_at_once_have_one_owner(tiny_csv, tmp_path):
     ]
 
 
-def test_baselines_logged_without_a_model_are_fitted_again(tiny_csv, tiny_data, tmp_path):
+def test_baselines_logged_without_a_model_are_fitted_again(
+    tiny_csv, tiny_data, tmp_path, search_here
+):
     """Baseline runs logged by an older jobsearch hold no fitted model: the search fits and
     logs them again, so the ensemble can use them, and keeps their models beside its trials."""
     from jobsearch.baseline import fit_baselines, model_file
@@ -342,8 +357,7 @@ def test_baselines_logged_without_a_model_are_fitted_again(tiny_csv, tiny_data, 
     for b in fit_baselines(tiny_data):
         log_baseline_run(get_client(store), "old", tiny_data, b.model, b.metrics, b.settings)
     args = search_args(tiny_csv, "--trials", "2", "--max-epochs", "1", "--experiment", "old")
-    done = run_cli("jobsearch.random", *args, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr[-3000:]
+    search_here("random", *args)
     client = MlflowClient(store)
     runs = client.search_runs(
         [client.get_experiment_by_name("old").experiment_id],
@@ -378,7 +392,7 @@ def test_a_search_whose_every_trial_fails_exits_1_naming_the_failure(
     assert err.endswith("(2 of 2 trials)")
 
 
-def test_successive_halving_in_a_real_search_and_after_a_resume(tiny_csv, tmp_path):
+def test_successive_halving_in_a_real_search_and_after_a_resume(tiny_csv, tmp_path, search_here):
     """--pruner asha: the trial too slow to learn stops at the first rung (epoch 1), and after
     a resume the rungs restored from the saved curves stop the next one there too."""
     space = tmp_path / "pruning.yaml"
@@ -388,9 +402,8 @@ def test_successive_halving_in_a_real_search_and_after_a_resume(tiny_csv, tmp_pa
         "--experiment", "h", "--no-register", "--pruner", "asha", "--min-epochs", "1",
     ]  # fmt: skip
     for trials in (6, 7):
-        out = run_cli("jobsearch.random", *args, "--trials", str(trials), cwd=tmp_path)
-        assert out.returncode == 0, out.stderr[-3000:]
-        assert re.search(rf"^trial {trials}/{trials} .* epochs  1 .* pruned", out.stdout, re.M)
+        out = search_here("random", *args, "--trials", str(trials))
+        assert re.search(rf"^trial {trials}/{trials} .* epochs  1 .* pruned", out, re.M)
     state = _state(tmp_path, "h")
     assert [t.result["epochs"] for t in state.trials[5:]] == [1, 1]
     parent = MlflowClient(f"sqlite:///{tmp_path}/mlruns/mlflow.db").get_run(state.parent_run_id)
