@@ -54,11 +54,11 @@ def search_here(tmp_path, monkeypatch, capsys):
 
 
 def test_search_end_to_end(tiny_csv, tmp_path):
-    algo = "random"  # TPE's own path: test_same_seed_same_params
+    """The random sampler's search, whole (TPE's own path: test_same_seed_same_params)."""
     args = search_args(
         tiny_csv, "--trials", "5", "--max-epochs", "1", "--experiment", "e", "--no-register"
     )
-    done = run_cli(f"jobsearch.{algo}", *args, cwd=tmp_path)
+    done = run_cli("jobsearch.random", *args, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "trial 5/5" in done.stdout and "best params" in done.stdout
     assert "mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db" in done.stdout
@@ -69,7 +69,7 @@ def test_search_end_to_end(tiny_csv, tmp_path):
     client = MlflowClient(f"sqlite:///{tmp_path}/mlruns/mlflow.db")
     state = _state(tmp_path, "e")
     parent = client.get_run(state.parent_run_id)
-    assert parent.info.status == "FINISHED" and parent.data.params["algo"] == algo
+    assert parent.info.status == "FINISHED" and parent.data.params["algo"] == "random"
     children = _children(client, state.parent_run_id)
     assert [c.info.run_name for c in children] == [f"trial-00{i}" for i in range(1, 6)]
     assert len({frozenset(c.data.params) for c in children}) == 1  # same keys: compare view
@@ -125,7 +125,7 @@ def test_search_end_to_end(tiny_csv, tmp_path):
     expected = {"best_so_far", "confusion_matrix", "score_vs_params", "param_importance"}
     assert {f"plots/{name}.png" for name in expected} <= plots
     # a second run of the same command has nothing left to do
-    again = run_cli(f"jobsearch.{algo}", *args, cwd=tmp_path)
+    again = run_cli("jobsearch.random", *args, cwd=tmp_path)
     assert again.returncode == 0 and not re.search(r"^trial \d+/", again.stdout, re.M)
     assert len(_children(client, state.parent_run_id)) == 5
 
