@@ -294,17 +294,34 @@ def industries() -> list[str]:
     return [name for _, (_, inds) in FAMILIES.items() for name in inds]
 
 
+# How a topical word is drawn: the industry's own vocabulary with probability ``specificity``,
+# a sibling industry's with SIBLING_SHARE, the family's shared vocabulary up to FAMILY_UNTIL,
+# else a generic word. A title is the industry's own with probability OWN_TITLE, else a sibling's.
+SIBLING_SHARE, FAMILY_UNTIL, OWN_TITLE = 0.12, 0.8, 0.75
+
+
+def industry_weights(rng: np.random.Generator) -> np.ndarray:
+    """Each industry's share of the postings, in :func:`industries` order: Zipf-like, the
+    largest about 12x the smallest, ranked by ``rng`` (``generate_demo``'s first draw)."""
+    order = rng.permutation(len(industries()))
+    weights = 1.0 / (1.0 + order) ** 0.75
+    return weights / weights.sum()
+
+
 def generate_demo(
     n_rows: int = 3200,
     seed: int = 0,
     label_noise: float = 0.03,
     specificity: float = 0.2,
+    latent: bool = False,
 ) -> pd.DataFrame:
     """Generate ``n_rows`` postings with columns ``title``, ``description`` and ``industry``.
 
     ``specificity`` is the share of topical words drawn from the industry's own vocabulary
     (the rest come from its family and a sibling industry); it sets how hard the task is.
-    Same arguments, same frame.
+    ``latent`` adds what the generator drew and no model sees: ``true_industry`` (before label
+    noise), ``job_title`` (without seniority) and ``topical`` (the topical words written, in
+    order), for measuring the best accuracy any model could reach. Same arguments, same frame.
     """
     rng = np.random.default_rng(seed)
     names, fam_of, own, titles = [], {}, {}, {}
@@ -315,31 +332,31 @@ def generate_demo(
             own[name] = words.split()
             titles[name] = t.split("|")
     shared_vocab = {f: s.split() for f, (s, _) in FAMILIES.items()}
-    # Zipf-like class weights: largest class about 12x the smallest.
-    order = rng.permutation(len(names))
-    weights = 1.0 / (1.0 + order) ** 0.75
-    weights = weights / weights.sum()
-    labels = rng.choice(len(names), size=n_rows, p=weights)
+    labels = rng.choice(len(names), size=n_rows, p=industry_weights(rng))
     rows = []
     for idx in labels:
         name = names[idx]
         family = fam_of[name]
         siblings = [n for n in names if fam_of[n] == family and n != name]
 
-        def topical(name=name, family=family, siblings=siblings) -> str:
+        drawn: list[str] = []
+
+        def topical(name=name, family=family, siblings=siblings, drawn=drawn) -> str:
             r = rng.random()
             if r < specificity:
-                return str(rng.choice(own[name]))
-            if r < specificity + 0.12:
-                return str(rng.choice(own[str(rng.choice(siblings))]))
-            if r < 0.8:
-                return str(rng.choice(shared_vocab[family]))
-            return str(rng.choice(GENERIC))
+                word = str(rng.choice(own[name]))
+            elif r < specificity + SIBLING_SHARE:
+                word = str(rng.choice(own[str(rng.choice(siblings))]))
+            elif r < FAMILY_UNTIL:
+                word = str(rng.choice(shared_vocab[family]))
+            else:
+                word = str(rng.choice(GENERIC))
+            drawn.append(word)
+            return word
 
-        title_of = name if rng.random() > 0.25 else str(rng.choice(siblings))
-        title = " ".join(
-            w for w in (str(rng.choice(SENIORITY)), str(rng.choice(titles[title_of]))) if w
-        )
+        title_of = name if rng.random() > 1 - OWN_TITLE else str(rng.choice(siblings))
+        seniority, job_title = str(rng.choice(SENIORITY)), str(rng.choice(titles[title_of]))
+        title = " ".join(w for w in (seniority, job_title) if w)
         target_words = int(np.clip(rng.lognormal(np.log(110), 0.6), 45, 600))
         closing = [
             *rng.choice(BOILERPLATE, size=3, replace=False),
@@ -356,12 +373,18 @@ def generate_demo(
                 "-", " "
             )
             if n_words + len(s.split()) > target_words:
+                del drawn[-3:]  # the sentence is not written
                 break
+            if "{c}" not in template:
+                drawn.pop()  # drawn, not written
             sentences.append(s)
             n_words += len(s.split())
         sentences += closing
         label = name
         if rng.random() < label_noise:
             label = str(rng.choice(names))
-        rows.append((title, " ".join(sentences), label))
-    return pd.DataFrame(rows, columns=["title", "description", "industry"])
+        rows.append((title, " ".join(sentences), label, name, job_title, drawn))
+    frame = pd.DataFrame(
+        rows, columns=["title", "description", "industry", "true_industry", "job_title", "topical"]
+    )
+    return frame if latent else frame[["title", "description", "industry"]]

@@ -156,6 +156,22 @@ def test_demo_is_deterministic_imbalanced_and_linkedin_named():
     assert words.min() >= 40 and words.max() <= 600
 
 
+def test_demo_latent_draws_are_what_was_written():
+    """benchmarks/demo_ceiling.py computes the demo's best possible accuracy from these."""
+    plain = generate_demo(n_rows=300, seed=3)
+    latent = generate_demo(n_rows=300, seed=3, latent=True)
+    pd.testing.assert_frame_equal(latent[list(plain.columns)], plain)
+    for row in latent.itertuples():
+        assert row.job_title in row.title
+        assert len(row.topical) >= 2  # the opening sentence has two, each duty two or three
+        # written as drawn in the opening sentence, hyphens as spaces in the duties
+        written = {w: row.description.count(w) + row.description.count(w.replace("-", " "))
+                   * ("-" in w) for w in set(row.topical)}  # fmt: skip
+        assert all(written.values()) and sum(written.values()) >= len(row.topical)
+    flipped = (latent["industry"] != latent["true_industry"]).mean()
+    assert 0 < flipped < 0.08
+
+
 def test_demo_is_hard_but_learnable_for_a_linear_model():
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.svm import LinearSVC
