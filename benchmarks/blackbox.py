@@ -89,12 +89,25 @@ def scores(y_true, y_pred) -> dict[str, float]:
     }
 
 
+def tuned_linear_svc(c: float):
+    """The user's tuned LinearSVC at ``c``: word 1-2-gram + char_wb 2-5-gram TF-IDF."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.svm import LinearSVC
+
+    features = make_union(
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+    )
+    return make_pipeline(features, LinearSVC(C=c))
+
+
 def sklearn_rows(train, test) -> dict[str, dict]:
     """The three scikit-learn models, trained on ``train``, scored on ``test``."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import train_test_split
-    from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.pipeline import make_pipeline
     from sklearn.svm import LinearSVC
 
     x, y = train["text"].tolist(), train["industry"].tolist()
@@ -111,21 +124,14 @@ def sklearn_rows(train, test) -> dict[str, dict]:
         rows[name] = {**scores(test["industry"], model.predict(test["text"].tolist())),
                       "seconds": time.perf_counter() - started}  # fmt: skip
 
-    def tuned(c: float):
-        features = make_union(
-            TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
-            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
-        )
-        return make_pipeline(features, LinearSVC(C=c))
-
     started = time.perf_counter()
     fit_x, cut_x, fit_y, cut_y = train_test_split(
         x, y, test_size=HOLDOUT, stratify=y, random_state=0
     )
-    by_c = {c: scores(cut_y, tuned(c).fit(fit_x, fit_y).predict(cut_x))["accuracy"]
+    by_c = {c: scores(cut_y, tuned_linear_svc(c).fit(fit_x, fit_y).predict(cut_x))["accuracy"]
             for c in (0.1, 0.3, 1, 3)}  # fmt: skip
     best_c = max(by_c, key=by_c.get)
-    model = tuned(best_c).fit(x, y)
+    model = tuned_linear_svc(best_c).fit(x, y)
     rows[f"tuned LinearSVC (word 1-2 + char_wb 2-5, C={best_c:g} on a 15% cut, refit)"] = {
         **scores(test["industry"], model.predict(test["text"].tolist())),
         "seconds": time.perf_counter() - started,

@@ -23,7 +23,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-from blackbox import HOLDOUT, load_rows, scores
+from blackbox import HOLDOUT, load_rows, scores, tuned_linear_svc
 from machine import commit, description
 
 from jobsearch.data import demo
@@ -31,9 +31,16 @@ from jobsearch.data import demo
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+def _siblings() -> dict[str, list[str]]:
+    """Each industry's siblings: the other industries of its family."""
+    families = [list(inds) for _, inds in demo.FAMILIES.values()]
+    return {n: [s for s in names if s != n] for names in families for n in names}
+
+
 def word_log_likelihoods(specificity: float = 0.2) -> dict[str, np.ndarray]:
-    """log P(topical word | industry), one array over :func:`demo.industries` per word."""
-    names = demo.industries()
+    """log P(topical word | industry), one array over :func:`demo.industries` per word
+    (``specificity`` as ``generate_demo``'s default)."""
+    names, siblings = demo.industries(), _siblings()
     family_of, own, shared = {}, {}, {}
     for family, (vocabulary, inds) in demo.FAMILIES.items():
         shared[family] = vocabulary.split()
@@ -43,32 +50,30 @@ def word_log_likelihoods(specificity: float = 0.2) -> dict[str, np.ndarray]:
     family_share = demo.FAMILY_UNTIL - specificity - demo.SIBLING_SHARE
     table = {}
     for word in vocabulary:
-        p = np.empty(len(names))
-        for i, name in enumerate(names):
-            siblings = [n for n in names if family_of[n] == family_of[name] and n != name]
-            p[i] = (
-                specificity * own[name].count(word) / len(own[name])
-                + demo.SIBLING_SHARE * np.mean([own[s].count(word) / len(own[s]) for s in siblings])
-                + family_share * shared[family_of[name]].count(word) / len(shared[family_of[name]])
-                + (1 - demo.FAMILY_UNTIL) * demo.GENERIC.count(word) / len(demo.GENERIC)
-            )
+        share = {n: words.count(word) / len(words) for n, words in own.items()}
+        p = np.array([
+            specificity * share[name]
+            + demo.SIBLING_SHARE * np.mean([share[s] for s in siblings[name]])
+            + family_share * shared[family_of[name]].count(word) / len(shared[family_of[name]])
+            + (1 - demo.FAMILY_UNTIL) * demo.GENERIC.count(word) / len(demo.GENERIC)
+            for name in names
+        ])  # fmt: skip
         table[word] = np.log(np.maximum(p, 1e-300))
     return table
 
 
 def title_log_likelihoods() -> dict[str, np.ndarray]:
     """log P(job title | industry): the industry's own titles, else a sibling's."""
-    names = demo.industries()
-    family_of = {n: f for f, (_, inds) in demo.FAMILIES.items() for n in inds}
+    names, siblings = demo.industries(), _siblings()
     titles = {n: t.split("|") for _, inds in demo.FAMILIES.values() for n, (t, _) in inds.items()}
     table = {}
     for title in {t for ts in titles.values() for t in ts}:
-        p = np.empty(len(names))
-        for i, name in enumerate(names):
-            siblings = [n for n in names if family_of[n] == family_of[name] and n != name]
-            p[i] = demo.OWN_TITLE * titles[name].count(title) / len(titles[name]) + (
-                1 - demo.OWN_TITLE
-            ) * np.mean([titles[s].count(title) / len(titles[s]) for s in siblings])
+        share = {n: ts.count(title) / len(ts) for n, ts in titles.items()}
+        p = np.array([
+            demo.OWN_TITLE * share[name]
+            + (1 - demo.OWN_TITLE) * np.mean([share[s] for s in siblings[name]])
+            for name in names
+        ])  # fmt: skip
         table[title] = np.log(np.maximum(p, 1e-300))
     return table
 
@@ -115,22 +120,12 @@ def more_rows(held, sizes=(8000, 27200)) -> dict[int, dict]:
     trained on the text of more demo rows from the same distribution (``generate_demo``'s seed
     0 with more rows: same class weights, other postings; any text equal to a held-out one is
     dropped), scored on the held-out rows: how much of the gap more rows close."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.pipeline import make_pipeline, make_union
-    from sklearn.svm import LinearSVC
-
     curve = {}
     for n in sizes:
         rows = demo.generate_demo(n_rows=n)
         rows = rows.assign(text=rows["title"] + "\n" + rows["description"])
         rows = rows[~rows["text"].isin(set(held["text"]))]
-        model = make_pipeline(
-            make_union(
-                TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
-                TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
-            ),
-            LinearSVC(C=0.3),
-        ).fit(rows["text"].tolist(), rows["industry"].tolist())
+        model = tuned_linear_svc(0.3).fit(rows["text"].tolist(), rows["industry"].tolist())
         curve[len(rows)] = scores(held["industry"].tolist(), model.predict(held["text"].tolist()))
     return curve
 
