@@ -18,7 +18,10 @@ benchmarks/results/time-to-quality-<set><label>.json and .png.
 ``--replay FILE`` replays the trials of an earlier run made with ``--pruners none`` (full
 curves, each epoch's time) under other pruner settings, without training, and plots them to
 FILE's name + ``-replay.png``: valid for the random sampler, whose trials do not depend on
-earlier scores.
+earlier scores. It also prints how well each epoch ranks the trials: the Spearman
+correlation between a trial's best score after epoch k and its final score, over all trials and
+within each value of ``--by PARAM`` (the params regenerated from the run's sampler seed; a
+continuous PARAM such as learning_rate is correlated with the scores instead).
 """
 
 from __future__ import annotations
@@ -189,7 +192,53 @@ def reference_of(runs: list[dict], trials: int) -> tuple[float, float] | None:
     return points[-1][1], points[-1][0]
 
 
-def main_replay(path: Path, reference_trials: int) -> None:
+def sampled_params(command: str, trials: int) -> list[dict]:
+    """The params the random sampler drew for each trial of ``command`` (its seed and space)."""
+    from jobsearch.cli.common import default_space
+    from jobsearch.search.samplers import make_sampler
+    from jobsearch.search.space import load_space
+
+    words = command.split()
+    seed = int(words[words.index("--seed") + 1]) if "--seed" in words else 0
+    space = load_space(words[words.index("--space") + 1] if "--space" in words else default_space())
+    sampler = make_sampler("random", space, seed)
+    return [sampler.ask(tid, []).params for tid in range(trials)]
+
+
+def best_after(trial: dict, epoch: int) -> float:
+    """A trial's best validation score over its first ``epoch`` epochs."""
+    return max(-x for x in trial["curve"][:epoch])
+
+
+def rank_table(trials: list[dict], groups: dict[str, list[int]], epochs: int = 3) -> None:
+    """Spearman correlation of the best score after epoch k with the final score, per group,
+    and (in brackets) the rank after epoch k of the trial that ends best."""
+    from scipy.stats import spearmanr
+
+    print(f"\n| trials | n | {' | '.join(f'after epoch {k}' for k in range(1, epochs + 1))} |")
+    print("|---|---|" + "---|" * epochs)
+    for name, idx in groups.items():
+        final = [trials[i]["score"] for i in idx]
+        winner = idx[max(range(len(idx)), key=final.__getitem__)]
+        cells = []
+        for k in range(1, epochs + 1):
+            after = [best_after(trials[i], k) for i in idx]
+            rank = 1 + sum(a > best_after(trials[winner], k) for a in after)
+            cells.append(f"{spearmanr(after, final).statistic:.2f} (rank {rank})")
+        print(f"| {name} | {len(idx)} | {' | '.join(cells)} |")
+
+
+def param_correlation(trials: list[dict], name: str, values: list) -> None:
+    """Spearman correlation of a continuous param with the scores after epochs 1, 2 and last."""
+    from scipy.stats import spearmanr
+
+    scores = {f"after epoch {k}": [best_after(t, k) for t in trials] for k in (1, 2)}
+    scores["final"] = [t["score"] for t in trials]
+    for when, score in scores.items():
+        print(f"Spearman({name}, score {when}) = {spearmanr(values, score).statistic:.2f}")
+
+
+def main_replay(path: Path, reference_trials: int, by: str | None) -> None:
     from jobsearch.search.pruners import MedianPruner, SuccessiveHalvingPruner
 
     saved = json.loads(path.read_text())
@@ -208,6 +257,15 @@ def main_replay(path: Path, reference_trials: int) -> None:
     table({run["pruner"]: summarise(run, reference) for run in runs})
     title = f"replay of {path.name} ({saved['commit']})"
     plot(runs, reference, title, path.with_name(path.stem + "-replay.png"))
+    trials = base["trials"]
+    groups = {"all": list(range(len(trials)))}
+    values = [p[by] for p in sampled_params(base["command"], len(trials))] if by else []
+    if len({repr(v) for v in values}) > 6:  # a continuous param: correlate instead of grouping
+        param_correlation(trials, by, values)
+    else:
+        for value in sorted({repr(v) for v in values}):
+            groups[f"{by} = {value}"] = [i for i, v in enumerate(values) if repr(v) == value]
+    rank_table(trials, groups)
 
 
 def main() -> None:
@@ -219,10 +277,15 @@ def main() -> None:
     parser.add_argument("--reference-trials", type=int, default=60)
     parser.add_argument("--label", default="", help="appended to the output files' names")
     parser.add_argument("--replay", type=Path, help="replay a --pruners none run's trials")
+    parser.add_argument(
+        "--by",
+        metavar="PARAM",
+        help="with --replay: rank correlations within each value of PARAM (or with it)",
+    )
     parser.add_argument("search_args", nargs=argparse.REMAINDER, help="after --: search flags")
     args = parser.parse_args()
     if args.replay:
-        main_replay(args.replay, args.reference_trials)
+        main_replay(args.replay, args.reference_trials, args.by)
         return
     extra = [a for a in args.search_args if a != "--"]
     speed = [matmul_gflops()]
