@@ -7,8 +7,8 @@
 
 Each search is the real command (``python -m jobsearch.<algo> --pruner P``, registration and
 refit included unless you pass flags after ``--``) in a fresh folder with its own store, the
-same seed for every pruner, one after the other. The script stamps each trial's line as it
-arrives and reads the saved search state, so every run gives the best validation score
+same seed for every pruner, one after the other. The script stamps and echoes each trial's line
+as it arrives and reads the saved search state, so every run gives the best validation score
 (the objective) reached by each moment: equal wall-time budgets read off these curves, equal
 trial counts off the trial numbers. The reference is median pruning's best score after
 ``--reference-trials`` trials and the time it took; for each pruner the report gives the time
@@ -61,13 +61,17 @@ def search(name: str, algo: str, pruner: str, seed: int, extra: list[str]) -> di
         "--seed", str(seed), "--pruner", pruner, *extra,
     ]  # fmt: skip
     print(f"{pruner}: {' '.join(command[1:])} (in {folder})", flush=True)
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
-    stamps = [time.perf_counter() - start for line in process.stdout if TRIAL_LINE.match(line)]
+    start, stamps, log = time.perf_counter(), [], folder / "stderr.log"
+    with log.open("w") as stderr:
+        process = subprocess.Popen(
+            command, cwd=folder, stdout=subprocess.PIPE, stderr=stderr, text=True
+        )
+        for line in process.stdout:
+            if TRIAL_LINE.match(line):
+                stamps.append(time.perf_counter() - start)
+                print(f"  {pruner} {stamps[-1]:6.0f} s  {line.rstrip()}", flush=True)
     if process.wait() != 0:
-        sys.exit(f"{pruner}: the search failed (exit {process.returncode}); rerun in {folder}")
+        sys.exit(f"{pruner}: the search failed (exit {process.returncode}); its errors: {log}")
     wall = time.perf_counter() - start
     state = load_state(folder / "mlruns" / "searches" / EXPERIMENT / "state.json")
     client = mlflow.MlflowClient(f"sqlite:///{folder}/mlruns/mlflow.db")
