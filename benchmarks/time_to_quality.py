@@ -16,12 +16,13 @@ it first reached that score. The served model's figures are the parent run's. Wr
 benchmarks/results/time-to-quality-<set><label>.json and .png.
 
 ``--replay FILE`` replays the trials of an earlier run made with ``--pruners none`` (full
-curves, each epoch's time) under other pruner settings, without training, and plots them to
-FILE's name + ``-replay.png``: valid for the random sampler, whose trials do not depend on
-earlier scores. It also prints how well each epoch ranks the trials: the Spearman
-correlation between a trial's best score after epoch k and its final score, over all trials and
-within each value of ``--by PARAM`` (the params regenerated from the run's sampler seed; a
-continuous PARAM such as learning_rate is correlated with the scores instead).
+curves, each epoch's time) under other pruner settings (Hyperband-style brackets among them),
+without training, and plots them to FILE's name + ``-replay.png``: valid for the random
+sampler, whose trials do not depend on earlier scores. It also prints how well each epoch
+ranks the trials: the Spearman correlation between a trial's best score after epoch k and its
+final score, over all trials and within each value of ``--by PARAM`` (the params regenerated
+from the run's sampler seed; a continuous PARAM such as learning_rate is correlated with the
+scores instead).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from machine import commit, description, matmul_gflops
@@ -154,7 +156,10 @@ def plot(runs: list[dict], reference: tuple[float, float] | None, title: str, pa
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
+    many = len(runs) > 4  # a replay: colours that do not repeat, the legend beside the plot
+    fig, ax = plt.subplots(figsize=(10 if many else 7, 4.2), layout="constrained")
+    if many:
+        ax.set_prop_cycle(color=plt.cm.tab20.colors)
     for run in runs:
         points = best_by(run["trials"])
         when, best = [p[0] / 60 for p in points], [p[1] for p in points]
@@ -166,7 +171,10 @@ def plot(runs: list[dict], reference: tuple[float, float] | None, title: str, pa
     ax.set_xlabel("wall time (minutes)")
     ax.set_ylabel("best validation score so far")
     ax.set_title(title)
-    ax.legend(loc="lower right")
+    if many:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
+    else:
+        ax.legend(loc="lower right")
     fig.savefig(path, dpi=110)
     print(f"wrote {path}")
 
@@ -242,6 +250,25 @@ def param_correlation(trials: list[dict], name: str, values: list) -> None:
         print(f"Spearman({name}, score {when}) = {spearmanr(values, score).statistic:.2f}")
 
 
+class Brackets:
+    """Hyperband-style brackets for a replay: trials go round-robin to successive-halving
+    pruners with different first rungs, each ranking only its own trials (a first rung past
+    the last epoch is a bracket without pruning)."""
+
+    def __init__(self, first_rungs: Sequence[int], eta: int) -> None:
+        from jobsearch.search.pruners import SuccessiveHalvingPruner
+
+        self.brackets = [SuccessiveHalvingPruner(rung, eta) for rung in first_rungs]
+        self.trials = 0
+
+    def should_prune(self, epoch: int, best_so_far: float) -> bool:
+        return self.brackets[self.trials % len(self.brackets)].should_prune(epoch, best_so_far)
+
+    def add_curve(self, curve: Sequence[float], pruned: bool = False) -> None:
+        self.brackets[self.trials % len(self.brackets)].add_curve(curve, pruned)
+        self.trials += 1
+
+
 def main_replay(path: Path, reference_trials: int, by: str | None) -> None:
     from jobsearch.search.pruners import MedianPruner, SuccessiveHalvingPruner
 
@@ -252,6 +279,8 @@ def main_replay(path: Path, reference_trials: int, by: str | None) -> None:
     for min_epochs in (1, 2, 3):
         for eta in (2, 3, 4):
             settings[f"asha min {min_epochs} eta {eta}"] = SuccessiveHalvingPruner(min_epochs, eta)
+    settings["hyperband 1,3,9 eta 3"] = Brackets((1, 3, 9), 3)
+    settings["hyperband 1,2,4 eta 2"] = Brackets((1, 2, 4), 2)
     runs = [{"pruner": "none", "trials": base["trials"]}]
     runs += [
         {"pruner": name, **replay(base["trials"], pruner, max_epochs)}
