@@ -15,9 +15,13 @@ import time
 from pathlib import Path
 
 
-def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
-    """float32 matmul GFLOP/s with TensorFlow on this machine, now."""
-    import tensorflow as tf
+def matmul_gflops(n: int = 2048, repeats: int = 10) -> float | None:
+    """float32 matmul GFLOP/s with TensorFlow on this machine, now (None without TensorFlow,
+    as on the GPU machine, where the figure would be the GPU's anyway)."""
+    try:
+        import tensorflow as tf
+    except ImportError:
+        return None
 
     a = tf.random.normal((n, n))
     b = tf.random.normal((n, n))
@@ -30,10 +34,16 @@ def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
 
 
 def commit() -> str:
-    """The checkout's short commit hash (what the figures were measured at)."""
+    """The checkout's short commit hash (what the figures were measured at): ``BENCH_COMMIT``
+    where the tree is a copy without git (the GPU machine), else git's."""
+    if os.environ.get("BENCH_COMMIT"):
+        return os.environ["BENCH_COMMIT"]
     root = Path(__file__).resolve().parents[1]
-    run = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True)
-    return run.stdout.decode().strip()
+    try:
+        run = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True)
+    except OSError:
+        return "unknown"
+    return run.stdout.decode().strip() or "unknown"
 
 
 def description() -> str:

@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from machine import description, matmul_gflops
+from machine import commit, description, matmul_gflops
 
 TRIAL_LINE = re.compile(r"^trial +(\d+)/")
 
@@ -76,7 +76,9 @@ def run(args: list[str], label: str) -> dict:
         "machine": description(),
         "matmul_gflops_start_end": speed,
         "date": time.strftime("%Y-%m-%d"),
+        "commit": commit(),
         "command": "python -m jobsearch.random " + " ".join(args),
+        "folder": str(folder),
         "wall_seconds": wall,
         "trials": len(results),
         "pruned": sum(bool(r.get("pruned")) for r in results),
@@ -96,6 +98,13 @@ def run(args: list[str], label: str) -> dict:
         "rss_growth_mb": rss[-1] - rss[0],
         "rss_growth_after_10_mb": rss[-1] - rss[9] if len(rss) > 10 else None,
         "best_val_accuracy": max(r["val_accuracy"] for r in ok),
+        "trials_per_hour": len(results) / wall * 3600,
+        "device": results[0].get("device"),
+        "backend": results[0].get("backend"),
+        "cudnn_trials": sum(str(r.get("cudnn")) == "True" for r in results),
+        "mean_examples_per_second": statistics.mean(
+            r.get("examples_per_second", 0) for r in results
+        ),
     }
     for key, value in figures.items():
         shown = f"{value:.4f}" if isinstance(value, float) else value

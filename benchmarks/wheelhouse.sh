@@ -1,23 +1,37 @@
 #!/usr/bin/env bash
-# Wheels for the lent GPU machine (Python 3.12, JAX and PyTorch, no network, no Keras):
-# Keras 3.15.1 and what it needs beyond that machine's stack, about 11 MB, in wheelhouse/
-# (git-ignored; a device call carries it with carry=["wheelhouse"]). Then, on that machine:
+# Wheels for the lent GPU machine (Python 3.12 with JAX, PyTorch, numpy, pandas, scikit-learn,
+# scipy and pyarrow; no TensorFlow, Keras, MLflow or hyperopt; no network): what a whole search
+# needs beyond that, about 58 MB, in wheelhouse/ (git-ignored). A device call carries it with
+# carry=["wheelhouse"] (64 MiB at most) and runs benchmarks/gpu_run.sh, which installs it.
 #
-#   python3 -m pip install -q --no-index --no-deps -t /tmp/site wheelhouse/*.whl
-#   for b in jax torch; do
-#     KERAS_BACKEND=$b PYTHONPATH=/tmp/site:. python3 benchmarks/gpu.py --out $OUT/gpu-$b.json
-#   done
+#   bash benchmarks/wheelhouse.sh                 # cp312 wheels, for the GPU machine
+#   bash benchmarks/wheelhouse.sh 3.11 /tmp/wh    # the same set for this machine's Python, to
+#                                                 # rehearse gpu_run.sh here (see its header)
 #
-# benchmarks/gpu.py needs nothing else (no MLflow, hyperopt, YAML or TensorFlow). A whole search
-# there also needs hyperopt, MLflow's tracking client with its SQLite store, PyYAML, tqdm,
-# pydantic and matplotlib: about 75 MiB with MLflow's server stack, over the 64 MiB a call
-# carries, so that step still has to choose what to leave out (issue 24).
+# MLflow comes as mlflow-skinny (its client and SQLite store, no server); the rest of MLflow's
+# server stack, git and Google auth are left out (a search never imports them); fastapi,
+# starlette, anyio, databricks-sdk, cryptography and h5py stay: MLflow's client or Keras's
+# weights import them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rm -rf wheelhouse && mkdir wheelhouse
-python3 -m pip download --quiet --dest wheelhouse --only-binary=:all: --implementation cp \
-  --python-version 3.12 --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
-  --platform manylinux2014_x86_64 keras==3.15.1 filelock
-# the machine has these already (numpy's wheel would replace its own)
-rm -f wheelhouse/numpy-* wheelhouse/packaging-* wheelhouse/typing_extensions-*
-du -sh wheelhouse && ls wheelhouse
+PYVER=${1:-3.12}
+DEST=${2:-wheelhouse}
+rm -rf "$DEST" && mkdir -p "$DEST"
+platform=()
+if [ "$PYVER" != "$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')" ]; then
+  platform=(--implementation cp --python-version "$PYVER" --platform manylinux_2_28_x86_64
+            --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64)
+fi
+python3 -m pip download --quiet --dest "$DEST" --only-binary=:all: "${platform[@]}" \
+  keras==3.15.1 filelock "hyperopt>=0.3" "mlflow-skinny>=3.17,<3.18" "sqlalchemy>=2" alembic \
+  "matplotlib>=3.8" "tqdm>=4.66" "pyyaml>=6" "pydantic>=2" 2>&1 | grep -v "is ignored" || true
+# the machine has these (numpy's or scipy's wheel would replace its own) ...
+rm -f "$DEST"/{numpy,scipy,packaging,typing_extensions,python_dateutil,tzdata}-*
+# ... and a search never imports these
+rm -f "$DEST"/{google_auth,pyasn1,pyasn1_modules,uvicorn,h11,gitpython,gitdb,smmap}-*
+size=$(du -sm "$DEST" | cut -f1)
+echo "$DEST: $(ls "$DEST" | wc -l) wheels, ${size} MiB"
+if [ "$size" -gt 62 ]; then
+  echo "over the 62 MiB left for it in a device call's 64 MiB" >&2
+  exit 1
+fi

@@ -82,14 +82,19 @@ def limit_threads(threads: int) -> None:
 
 
 STACK = ("tensorflow", "keras", "mlflow", "hyperopt", "numpy", "pandas", "scikit-learn", "pyyaml")
+# Distributions that install the same package under another name (the GPU machine's wheelhouse
+# brings MLflow's client as mlflow-skinny).
+ALSO_DISTRIBUTED_AS = {"mlflow": ("mlflow-skinny",)}
 
 
 def package_version(name: str) -> str | None:
-    """The installed version of a distribution, or None."""
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
+    """The installed version of a distribution (or of its other distributions), or None."""
+    for dist in (name, *ALSO_DISTRIBUTED_AS.get(name, ())):
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return None
 
 
 @lru_cache(maxsize=1)
