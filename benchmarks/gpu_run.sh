@@ -8,9 +8,10 @@
 #   BENCH_COMMIT=<hash> bash benchmarks/gpu_run.sh search torch 20 --data FILE ...
 #
 # bench: benchmarks/gpu.py (examples/s, every case, float32 and mixed precision, or the gpu.py
-# flags given) under each backend. search: `python -m jobsearch.random --trials N` on the demo (or the flags after N)
-# through benchmarks/search_speed.py (trials per hour, where a trial's time goes, the device
-# and cuDNN per trial), the model registered, then `predict` on one posting. Everything lands
+# flags given) under each backend. search: `python -m jobsearch.random --trials N` on the demo
+# (with the flags after N) through benchmarks/search_speed.py (trials per hour, where a trial's time goes, the device
+# and cuDNN per trial), the model registered, then `predict` on one posting; SEARCHES=K runs K
+# such searches at once (seeds 0..K-1), to see what one GPU gives several trials. Everything lands
 # in $OUT (the device tool's folder; ./gpu-out elsewhere) with nvidia-smi's memory and
 # utilisation every second. Rehearse it here on CPU with this machine's Python:
 #
@@ -47,13 +48,20 @@ case "$stage" in
     trials=${3:-20}
     shift $(($# < 3 ? $# : 3))
     export KERAS_BACKEND=$backend
-    "$PYTHON" benchmarks/search_speed.py --json "$OUT/search-$backend.json" -- \
-      --trials "$trials" "$@" > "$OUT/search-$backend.log" 2>&1
-    folder=$("$PYTHON" -c "import json, sys; print(json.load(open(sys.argv[1]))[0]['folder'])" \
-      "$OUT/search-$backend.json")
-    (cd "$folder" && "$PYTHON" -m jobsearch.predict --model models:/bench@champion \
-      "Staff nurse for our acute medical ward") > "$OUT/predict-$backend.txt" 2>&1
-    cp "$folder/mlruns/searches/bench/state.json" "$OUT/state-$backend.json"
+    for i in $(seq 0 $((${SEARCHES:-1} - 1))); do  # SEARCHES=K: K searches at once
+      name=search-$backend-$i
+      "$PYTHON" benchmarks/search_speed.py --json "$OUT/$name.json" -- \
+        --trials "$trials" --seed "$i" "$@" > "$OUT/$name.log" 2>&1 &
+    done
+    wait
+    for i in $(seq 0 $((${SEARCHES:-1} - 1))); do
+      name=search-$backend-$i
+      folder=$("$PYTHON" -c "import json, sys; print(json.load(open(sys.argv[1]))[0]['folder'])" \
+        "$OUT/$name.json")
+      (cd "$folder" && "$PYTHON" -m jobsearch.predict --model models:/bench@champion \
+        "Staff nurse for our acute medical ward") > "$OUT/predict-$backend-$i.txt" 2>&1
+      cp "$folder/mlruns/searches/bench/state.json" "$OUT/state-$backend-$i.json"
+    done
     ;;
   *)
     echo "unknown stage $stage (bench or search)" >&2
