@@ -9,11 +9,12 @@
 #
 # bench: benchmarks/gpu.py (examples/s, every case, float32 and mixed precision, or the gpu.py
 # flags given) under each backend. search: `python -m jobsearch.random --trials N` on the demo
-# (with the flags after N) through benchmarks/search_speed.py (trials per hour, where a trial's time goes, the device
-# and cuDNN per trial), the model registered, then `predict` on one posting; SEARCHES=K runs K
-# such searches at once (seeds 0..K-1), to see what one GPU gives several trials. Everything lands
-# in $OUT (the device tool's folder; ./gpu-out elsewhere) with nvidia-smi's memory and
-# utilisation every second. Rehearse it here on CPU with this machine's Python:
+# (with the flags after N) through benchmarks/search_speed.py (trials per hour, where a
+# trial's time goes, the device and cuDNN per trial), the model registered, then `predict` on
+# one posting; SEARCHES=K runs K such searches at once (seeds 0..K-1), to see what one GPU
+# gives several trials. Everything lands in $OUT (the device tool's folder; ./gpu-out
+# elsewhere) with nvidia-smi's memory and utilisation every second. Rehearse it here on CPU
+# with this machine's Python:
 #
 #   bash benchmarks/wheelhouse.sh 3.11 /tmp/wh && python3 -m venv /tmp/sim &&
 #   /tmp/sim/bin/pip install numpy pandas scikit-learn scipy pyarrow jax packaging &&

@@ -235,7 +235,7 @@ def rank_table(trials: list[dict], groups: dict[str, list[int]], epochs: int = 3
         cells = []
         for k in range(1, epochs + 1):
             after = [best_after(trials[i], k) for i in idx]
-            rank = 1 + sum(a > best_after(trials[winner], k) for a in after)
+            rank = 1 + sum(a > after[idx.index(winner)] for a in after)
             cells.append(f"{spearmanr(after, final).statistic:.2f} (rank {rank})")
         print(f"| {name} | {len(idx)} | {' | '.join(cells)} |")
 

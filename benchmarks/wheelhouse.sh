@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Wheels for the lent GPU machine (Python 3.12 with JAX, PyTorch, numpy, pandas, scikit-learn,
 # scipy and pyarrow; no TensorFlow, Keras, MLflow or hyperopt; no network): what a whole search
-# needs beyond that, about 58 MB, in wheelhouse/ (git-ignored). A device call carries it with
+# needs beyond that, about 59 MiB, in wheelhouse/ (git-ignored). A device call carries it with
 # carry=["wheelhouse"] (64 MiB at most) and runs benchmarks/gpu_run.sh, which installs it.
 #
 #   bash benchmarks/wheelhouse.sh                 # cp312 wheels, for the GPU machine
@@ -22,11 +22,25 @@ if [ "$PYVER" != "$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2]
   platform=(--implementation cp --python-version "$PYVER" --platform manylinux_2_28_x86_64
             --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64)
 fi
+# pyproject's dependencies, TensorFlow's place taken by Keras (which it brings) and MLflow's by
+# its client, plus the SQL store's packages
+mapfile -t requirements < <(python3 - <<'PY'
+import tomllib
+
+for dep in tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]:
+    if dep.startswith("tensorflow"):
+        print("keras==3.15.1")
+    else:
+        print(dep.replace("mlflow", "mlflow-skinny", 1) if dep.startswith("mlflow") else dep)
+print("sqlalchemy>=2")
+print("alembic")
+PY
+)
 python3 -m pip download --quiet --dest "$DEST" --only-binary=:all: "${platform[@]}" \
-  keras==3.15.1 filelock "hyperopt>=0.3" "mlflow-skinny>=3.17,<3.18" "sqlalchemy>=2" alembic \
-  "matplotlib>=3.8" "tqdm>=4.66" "pyyaml>=6" "pydantic>=2" 2>&1 | grep -v "is ignored" || true
+  "${requirements[@]}"
 # the machine has these (numpy's or scipy's wheel would replace its own) ...
-rm -f "$DEST"/{numpy,scipy,packaging,typing_extensions,python_dateutil,tzdata}-*
+rm -f "$DEST"/{numpy,scipy,pandas,scikit_learn,pyarrow,joblib,threadpoolctl}-*
+rm -f "$DEST"/{packaging,typing_extensions,python_dateutil,tzdata}-*
 # ... and a search never imports these
 rm -f "$DEST"/{google_auth,pyasn1,pyasn1_modules,uvicorn,h11,gitpython,gitdb,smmap}-*
 size=$(du -sm "$DEST" | cut -f1)
