@@ -69,7 +69,7 @@ def log_pyfunc(run_id: str, members: list[Member], data, tracking_uri: str):
     """Log the raw-text pyfunc (one model, or the weighted average of several: trained LSTMs and
     pickled TF-IDF baselines) under ``run_id``; return its model info."""
     import mlflow
-    from mlflow.models import ModelSignature, infer_signature
+    from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, Schema
 
     from .serving import IndustryClassifier, top_industries
@@ -84,10 +84,15 @@ def log_pyfunc(run_id: str, members: list[Member], data, tracking_uri: str):
         artifacts.update({f"weights_{i}": str(m[2]) for i, m in enumerate(members)})
         example = list(data.split.texts["train"][:2])
         probs = np.full((2, len(data.classes)), 1.0 / len(data.classes), dtype=np.float32)
-        # An unnamed string column: a DataFrame with one text column or a list of strings.
+        # Written out, not inferred: MLflow's inference probes for a Spark DataFrame, and that
+        # import of pyspark's connect module exits the process where __main__ has no file
+        # (``python -c``). Input: an unnamed string column (a text column or a list of strings).
+        columns = top_industries(probs, data.classes).columns
         signature = ModelSignature(
             inputs=Schema([ColSpec("string")]),
-            outputs=infer_signature(example, top_industries(probs, data.classes)).outputs,
+            outputs=Schema(
+                [ColSpec("double" if c.startswith("prob") else "string", c) for c in columns]
+            ),
         )
         with mlflow.start_run(run_id=run_id):
             return mlflow.pyfunc.log_model(

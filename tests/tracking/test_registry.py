@@ -21,18 +21,26 @@ from jobsearch.data.demo import industries
 
 @pytest.fixture(scope="module")
 def registered(tiny_csv, tmp_path_factory):
+    """A search run from ``python -c`` (the Python API, as from a script or a scheduler): where
+    ``__main__`` has no file, importing pyspark's connect module exits the process, and MLflow's
+    signature inference did, so the search stopped before registering and exited 0."""
     cwd = tmp_path_factory.mktemp("search")
-    out = run_cli(
-        "jobsearch.random",
-        *search_args(
-            tiny_csv,
-            *("--trials", "3", "--experiment", "jobs", "--model-name", "industry"),
-            *("--refit", "none"),  # served as the trials learned: its validation figures hold
-        ),
+    args = search_args(
+        tiny_csv,
+        *("--trials", "3", "--experiment", "jobs", "--model-name", "industry"),
+        *("--refit", "none"),  # served as the trials learned: its validation figures hold
+    )
+    code = "import sys; from jobsearch.random import main; sys.exit(main(sys.argv[1:]))"
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args],
         cwd=cwd,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert out.returncode == 0, out.stderr[-3000:]
-    assert "models:/industry/1 (now @champion)" in out.stdout
+    assert "models:/industry/1 (now @champion)" in out.stdout, out.stderr[-3000:]
     uri = f"sqlite:///{cwd}/mlruns/mlflow.db"
     return cwd, uri
 
