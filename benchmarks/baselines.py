@@ -11,13 +11,10 @@ the chosen C and the whole call's wall time, with the machine's matmul speed bef
 from __future__ import annotations
 
 import argparse
-import os
 import time
 
 from machine import commit, description, matmul_gflops
-from quality import SETS
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from quality import SETS  # also quiets TensorFlow (TF_CPP_MIN_LOG_LEVEL)
 
 
 def main() -> None:
