@@ -4,6 +4,7 @@
     python benchmarks/time_to_quality.py --set reed --algo tpe -- --trials 60
     python benchmarks/time_to_quality.py --set demo --pruners none -- --trials 60
     python benchmarks/time_to_quality.py --replay benchmarks/results/time-to-quality-demo.json
+    python benchmarks/time_to_quality.py --bound benchmarks/results/time-to-quality-demo-200.json
 
 Each search is the real command (``python -m jobsearch.<algo> --pruner P``, registration and
 refit included unless you pass flags after ``--``) in a fresh folder with its own store, the
@@ -23,6 +24,13 @@ ranks the trials: the Spearman correlation between a trial's best score after ep
 final score, over all trials and within each value of ``--by PARAM`` (the params regenerated
 from the run's sampler seed; a continuous PARAM such as learning_rate is correlated with the
 scores instead).
+
+``--bound FILE`` asks of an earlier run's median-pruning (or unpruned) trials how fast any
+pruner that ranks trials on their score at a first rung (epoch k) could have been while
+keeping that run's best trial: every trial trains k epochs, those whose best score after k
+epochs is at least the best trial's go on to epoch k + 1 (a rule that ranks on the score
+cannot stop them and keep it), the best trial trains until its best epoch; each trial keeps
+its fixed cost. The least time, as a share of the run's search time, for k = 1, 2, 3.
 """
 
 from __future__ import annotations
@@ -301,6 +309,50 @@ def main_replay(path: Path, reference_trials: int, by: str | None) -> None:
     rank_table(trials, groups)
 
 
+def least_time(trials: list[dict], rung: int) -> tuple[int, float, float]:
+    """The best trial's rank after ``rung`` epochs, and the least search time of a pruner
+    ranking on the score at that rung that keeps a best trial (see ``--bound``), in all and
+    until that trial ends."""
+    final = [t["score"] if t["score"] is not None else -float("inf") for t in trials]
+    winners = [i for i, score in enumerate(final) if score == max(final)]
+    return min(_least_time(trials, rung, winner) for winner in winners)
+
+
+def _least_time(trials: list[dict], rung: int, winner: int) -> tuple[int, float, float]:
+    mark = best_after(trials[winner], rung)
+    rank, total, ended, reached = 0, 0.0, 0.0, 0.0
+    for i, t in enumerate(trials):
+        curve, seconds = t["curve"], t["curve_seconds"]
+        fixed = t["ended"] - ended - seconds[-1]
+        ended = t["ended"]
+        if i == winner:
+            epochs = 1 + max(range(len(curve)), key=lambda e: -curve[e])
+        elif best_after(t, rung) >= mark:
+            rank, epochs = rank + 1, rung + 1
+        else:
+            epochs = rung
+        total += fixed + seconds[min(epochs, len(seconds)) - 1]
+        reached = total if i == winner else reached
+    return rank + 1, total, reached
+
+
+def main_bound(path: Path) -> None:
+    saved = json.loads(path.read_text())
+    run = next(r for r in saved["runs"] if r["pruner"] in ("median", "none"))
+    trials = run["trials"]
+    search_seconds = trials[-1]["ended"]
+    print(f"{path.name}: {run['pruner']}, {len(trials)} trials, {search_seconds:.0f} s of search")
+    print("\n| first rung (epoch) | best trial's rank there | least search time (share) "
+          "| the best trial ends at (share) |")  # fmt: skip
+    print("|---|---|---|---|")
+    for rung in (1, 2, 3):
+        rank, total, reached = least_time(trials, rung)
+        print(
+            f"| {rung} | {rank} of {len(trials)} | {total:.0f} s ({total / search_seconds:.2f}) "
+            f"| {reached:.0f} s ({reached / search_seconds:.2f}) |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=sorted(SETS), default="demo")
@@ -311,12 +363,21 @@ def main() -> None:
     parser.add_argument("--label", default="", help="appended to the output files' names")
     parser.add_argument("--replay", type=Path, help="replay a --pruners none run's trials")
     parser.add_argument(
+        "--bound",
+        type=Path,
+        metavar="FILE",
+        help="the least time a pruner ranking on the score could take and keep FILE's best trial",
+    )
+    parser.add_argument(
         "--by",
         metavar="PARAM",
         help="with --replay: rank correlations within each value of PARAM (or with it)",
     )
     parser.add_argument("search_args", nargs=argparse.REMAINDER, help="after --: search flags")
     args = parser.parse_args()
+    if args.bound:
+        main_bound(args.bound)
+        return
     if args.replay:
         main_replay(args.replay, args.reference_trials, args.by)
         return
