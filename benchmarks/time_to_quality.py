@@ -323,6 +323,9 @@ def _least_time(trials: list[dict], rung: int, winner: int) -> tuple[int, float,
     rank, total, ended, reached = 0, 0.0, 0.0, 0.0
     for i, t in enumerate(trials):
         curve, seconds = t["curve"], t["curve_seconds"]
+        if not curve:  # a trial that failed before its first epoch costs what it cost
+            total, ended = total + t["ended"] - ended, t["ended"]
+            continue
         fixed = t["ended"] - ended - seconds[-1]
         ended = t["ended"]
         if i == winner:
