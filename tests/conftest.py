@@ -59,11 +59,16 @@ def run_cli(
     module: str, *args: str, cwd: Path, timeout: float = 600, env: dict | None = None, **kw
 ):
     """Run ``python -m module args`` as a user would (``env``: extra variables)."""
-    env = cli_env(**(env or {}))
+    return run_python("-m", module, *args, cwd=cwd, timeout=timeout, env=env, **kw)
+
+
+def run_python(*args: str, cwd: Path, timeout: float = 600, env: dict | None = None, **kw):
+    """Run ``python args`` in a new interpreter with the CLI's environment (``env``: extra
+    variables), capturing its output."""
     return subprocess.run(
-        [sys.executable, "-m", module, *args],
+        [sys.executable, *args],
         cwd=cwd,
-        env=env,
+        env=cli_env(**(env or {})),
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -87,11 +87,14 @@ def log_pyfunc(run_id: str, members: list[Member], data, tracking_uri: str):
         # Written out, not inferred: MLflow's inference probes for a Spark DataFrame, and that
         # import of pyspark's connect module exits the process where __main__ has no file
         # (``python -c``). Input: an unnamed string column (a text column or a list of strings).
-        columns = top_industries(probs, data.classes).columns
+        output = top_industries(probs, data.classes)
         signature = ModelSignature(
             inputs=Schema([ColSpec("string")]),
             outputs=Schema(
-                [ColSpec("double" if c.startswith("prob") else "string", c) for c in columns]
+                [
+                    ColSpec("double" if kind.kind == "f" else "string", name)
+                    for name, kind in output.dtypes.items()
+                ]
             ),
         )
         with mlflow.start_run(run_id=run_id):

@@ -12,7 +12,16 @@ import urllib.request
 import mlflow
 import pandas as pd
 import pytest
-from conftest import DATA_ARGS, cli_env, free_port, run_cli, search_args, stop_group, wait_for_http
+from conftest import (
+    DATA_ARGS,
+    cli_env,
+    free_port,
+    run_cli,
+    run_python,
+    search_args,
+    stop_group,
+    wait_for_http,
+)
 from mlflow import MlflowClient
 
 from jobsearch.baseline import model_file
@@ -31,14 +40,7 @@ def registered(tiny_csv, tmp_path_factory):
         *("--refit", "none"),  # served as the trials learned: its validation figures hold
     )
     code = "import sys; from jobsearch.random import main; sys.exit(main(sys.argv[1:]))"
-    out = subprocess.run(
-        [sys.executable, "-c", code, *args],
-        cwd=cwd,
-        env=cli_env(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    out = run_python("-c", code, *args, cwd=cwd)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "models:/industry/1 (now @champion)" in out.stdout, out.stderr[-3000:]
     uri = f"sqlite:///{cwd}/mlruns/mlflow.db"
