@@ -106,45 +106,67 @@ def rules(val, y_val, best: int) -> dict[str, dict[int, float]]:
     }
 
 
+def held_out_rows(name: str) -> tuple[list[str], list[str]]:
+    """The texts and labels of blackbox set ``name``'s held-out rows."""
+    from sklearn.model_selection import train_test_split
+
+    frame = load_rows(name)
+    _, rows = train_test_split(frame, test_size=HOLDOUT, stratify=frame["industry"], random_state=0)
+    return rows["text"].tolist(), rows["industry"].tolist()
+
+
+def refit_and_serve(members: list, epochs: list[int], data, texts: list[str]) -> list[np.ndarray]:
+    """``members`` (params or None, weight, weights or model file) refit on all the search's
+    rows, each for its ``epochs``, and served one by one on ``texts`` as the registered model
+    serves them: each member's probabilities."""
+    import tempfile
+    from types import SimpleNamespace
+
+    from jobsearch.search.refit import refit
+    from jobsearch.tracking.registry import describe
+    from jobsearch.tracking.serving import IndustryClassifier
+
+    probs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        done = refit(members, epochs, data, "all", Path(tmp))
+        for i, member in enumerate(done.members):
+            meta = Path(tmp) / f"meta{i}.json"
+            meta.write_text(json.dumps(describe([member], done.data)))
+            served = IndustryClassifier()
+            served.load_context(
+                SimpleNamespace(artifacts={"meta": str(meta), "weights_0": str(member[2])})
+            )
+            probs.append(served.predict_proba(texts))
+    return probs
+
+
+def member(state, workdir: Path, tid: int) -> tuple:
+    """Candidate ``tid`` as a refit member: (params or None, weight, weights or model file)."""
+    from jobsearch.search.callbacks import trial_weights
+    from jobsearch.search.run import baseline_file
+
+    if tid < 0:
+        return None, 1.0, baseline_file(workdir, tid)
+    (params,) = [r.params for r in state.trials if r.tid == tid]
+    return params, 1.0, trial_weights(workdir, tid)
+
+
+def kept_epochs(state) -> dict[int, int]:
+    """Trial id -> the epoch count its weights were kept at (what the refit trains)."""
+    return {r.tid: r.result.get("best_epoch") or r.params["max_epochs"] for r in state.trials}
+
+
 def held_out(
     name: str, data, state, workdir: Path, ids: list[int]
 ) -> tuple[dict[int, np.ndarray], list[str], list[str]]:
     """Candidates ``ids`` refit on all the search's rows: their probabilities on the held-out
     rows of blackbox set ``name``, served one by one as the registered model serves them; the
     held-out labels and the classes."""
-    import tempfile
-    from types import SimpleNamespace
-
-    from sklearn.model_selection import train_test_split
-
-    from jobsearch.search.callbacks import trial_weights
-    from jobsearch.search.refit import refit
-    from jobsearch.search.run import baseline_file
-    from jobsearch.tracking.registry import describe
-    from jobsearch.tracking.serving import IndustryClassifier
-
-    frame = load_rows(name)
-    _, rows = train_test_split(frame, test_size=HOLDOUT, stratify=frame["industry"], random_state=0)
-    params = {r.tid: r.params for r in state.trials}
-    epochs = {r.tid: r.result.get("best_epoch") or r.params["max_epochs"] for r in state.trials}
-    members = [
-        (params[t], 1.0, trial_weights(workdir, t))
-        if t >= 0
-        else (None, 1.0, baseline_file(workdir, t))
-        for t in ids
-    ]
-    probs = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        done = refit(members, [epochs.get(t, 0) for t in ids], data, "all", Path(tmp))
-        for tid, member in zip(ids, done.members, strict=True):
-            meta = Path(tmp) / f"meta{tid}.json"
-            meta.write_text(json.dumps(describe([member], done.data)))
-            served = IndustryClassifier()
-            served.load_context(
-                SimpleNamespace(artifacts={"meta": str(meta), "weights_0": str(member[2])})
-            )
-            probs[tid] = served.predict_proba(rows["text"].tolist())
-    return probs, rows["industry"].tolist(), data.classes
+    texts, truth = held_out_rows(name)
+    epochs = kept_epochs(state)
+    members = [member(state, workdir, t) for t in ids]
+    probs = refit_and_serve(members, [epochs.get(t, 0) for t in ids], data, texts)
+    return dict(zip(ids, probs, strict=True)), truth, data.classes
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mlflow
 import numpy as np
+import pytest
 from conftest import SMOKE, run_cli, search_args
 from mlflow import MlflowClient
 
@@ -11,6 +12,7 @@ from jobsearch.baseline import LinearModel
 from jobsearch.model.build import build_model, compile_model
 from jobsearch.model.train import fit
 from jobsearch.params import resolve_params
+from jobsearch.search.refit import refit_epochs
 
 PARTS = ("train", "val", "test")
 
@@ -34,6 +36,15 @@ def test_without_validation_fit_trains_the_epochs_asked_and_keeps_the_last(tiny_
     outcome = fit(model, inputs, tiny_data.labels, params, epochs=2)
     assert outcome.epochs == 2 and outcome.best_epoch == 2 and not outcome.pruned
     assert all(set(epoch) == {"train_loss", "train_accuracy"} for epoch in outcome.history)
+
+
+@pytest.mark.parametrize(
+    ("kept", "share", "epochs"),
+    [(5, 0.7, 4), (3, 0.7, 2), (6, 0.7, 4), (1, 0.7, 1), (4, 1.0, 4), (3, 0.7 / 0.85, 2)],
+)
+def test_an_lstm_refit_makes_as_many_updates_as_its_trial(kept, share, epochs):
+    # share: the trial's training rows over the refit's (0.7 refit on all of a 70/15/15 split)
+    assert refit_epochs(kept, share) == epochs
 
 
 def test_a_linear_member_refits_with_its_settings_on_the_rows_given(tiny_data):
