@@ -152,7 +152,7 @@ def member(state, workdir: Path, tid: int) -> tuple:
 
 
 def kept_epochs(state) -> dict[int, int]:
-    """Trial id -> the epoch count its weights were kept at (what the refit trains)."""
+    """Trial id -> the epoch count its weights were kept at (the refit makes as many updates)."""
     return {r.tid: r.result.get("best_epoch") or r.params["max_epochs"] for r in state.trials}
 
 
