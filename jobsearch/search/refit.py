@@ -50,8 +50,8 @@ def refit_epochs(kept: int, share: float) -> int:
     trial's training rows over the refit's rows), rounded (half to even), at least 1: as many
     updates as the trial made, each batch drawn from more rows. Refit on every row of a
     70/15/15 split, 5 kept epochs become 4 and 3 become 2. The same passes instead (1.4x the
-    updates and the time) served 1-3 fewer held-out rows right on each of three sets
-    (benchmarks/refit_variants.py, RESULTS.md)."""
+    updates) were level on held-out macro-F1 and a little behind on accuracy over five
+    searches (benchmarks/refit_variants.py, RESULTS.md)."""
     return max(1, round(kept * share))
 
 
