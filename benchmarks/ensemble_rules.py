@@ -140,32 +140,17 @@ def refit_and_serve(members: list, epochs: list[int], data, texts: list[str]) ->
     return probs
 
 
-def member(state, workdir: Path, tid: int) -> tuple:
-    """Candidate ``tid`` as a refit member: (params or None, weight, weights or model file)."""
-    from jobsearch.search.callbacks import trial_weights
-    from jobsearch.search.run import baseline_file
-
-    if tid < 0:
-        return None, 1.0, baseline_file(workdir, tid)
-    (params,) = [r.params for r in state.trials if r.tid == tid]
-    return params, 1.0, trial_weights(workdir, tid)
-
-
-def kept_epochs(state) -> dict[int, int]:
-    """Trial id -> the epoch count its weights were kept at (the refit makes as many updates)."""
-    return {r.tid: r.result.get("best_epoch") or r.params["max_epochs"] for r in state.trials}
-
-
 def held_out(
     name: str, data, state, workdir: Path, ids: list[int]
 ) -> tuple[dict[int, np.ndarray], list[str], list[str]]:
     """Candidates ``ids`` refit on all the search's rows: their probabilities on the held-out
     rows of blackbox set ``name``, served one by one as the registered model serves them; the
     held-out labels and the classes."""
+    from jobsearch.search.run import chosen_members
+
     texts, truth = held_out_rows(name)
-    epochs = kept_epochs(state)
-    members = [member(state, workdir, t) for t in ids]
-    probs = refit_and_serve(members, [epochs.get(t, 0) for t in ids], data, texts)
+    members, epochs = chosen_members(state, workdir, dict.fromkeys(ids, 1.0))
+    probs = refit_and_serve(members, epochs, data, texts)
     return dict(zip(ids, probs, strict=True)), truth, data.classes
 
 

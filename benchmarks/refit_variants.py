@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 
 from blackbox import scores
-from ensemble_rules import _search, candidates, held_out_rows, kept_epochs, member, refit_and_serve
+from ensemble_rules import _search, candidates, held_out_rows, refit_and_serve
 from machine import commit, description
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -35,6 +35,7 @@ def main() -> None:
     parser.add_argument("folders", type=Path, nargs="+", help="search folders kept by blackbox.py")
     args = parser.parse_args()
     from jobsearch.search.ensemble import blend, select_bagged
+    from jobsearch.search.run import chosen_members
 
     report: dict = {"machine": description(), "commit": commit(), "date": date.today().isoformat()}
     for folder in args.folders:
@@ -42,9 +43,9 @@ def main() -> None:
         val, _, labels, _ = candidates(data, state, workdir)
         mix, _ = select_bagged(val, labels["val"])
         texts, truth = held_out_rows(folder.name)
-        epochs = kept_epochs(state)
         share = len(labels["train"]) / sum(len(labels[p]) for p in ("train", "val", "test"))
         ids = sorted(mix)
+        saved = dict(zip(ids, zip(*chosen_members(state, workdir, dict.fromkeys(ids, 1.0)))))
         lstms = [t for t in ids if t >= 0]
         served = {}
         for how, seed in (
@@ -56,13 +57,13 @@ def main() -> None:
             todo = ids if how == "as served" else lstms
             members, counts = [], []
             for t in todo:
-                params, weight, path = member(state, workdir, t)
+                (params, weight, path), kept = saved[t]
                 if params is not None:
                     params = {**params, "seed": params["seed"] + seed * SEED_STEP}
                 members.append((params, weight, path))
                 # refit() trains an LSTM for round(epochs x share): kept / share gives back kept
                 passes = how == "the same passes" and params is not None
-                counts.append(epochs.get(t, 0) / share if passes else epochs.get(t, 0))
+                counts.append(kept / share if passes else kept)
             probs = dict(zip(todo, refit_and_serve(members, counts, data, texts), strict=True))
             served[how] = {**served.get("as served", {}), **probs}
         seeds = ("as served", "another seed", "a third seed")

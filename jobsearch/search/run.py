@@ -23,6 +23,7 @@ from typing import Any
 from ..data import Dataset
 from ..model.metrics import OBJECTIVES, score
 from ..report.summary import COLUMNS, searched_columns
+from ..tracking.registry import Member
 from ..trial import TrialResult, run_experiment
 from . import owner
 from .callbacks import Checkpoint, Progress, Tracking, kept_trials, trial_probs, trial_weights
@@ -316,6 +317,24 @@ def _ensemble(cfg: SearchConfig, data: Dataset, state: SearchState, workdir: Pat
     return {"members": members, "loss": loss, "label": label, **scores}
 
 
+def chosen_members(
+    state: SearchState, workdir: Path, chosen: dict[int, float]
+) -> tuple[list[Member], list[int]]:
+    """The members ``chosen`` (candidate id -> weight: trials, baselines below 0) as saved in
+    ``workdir``, and the epochs each LSTM's weights were kept at (0 for a baseline)."""
+    trials = {r.tid: r for r in state.trials}
+    members, epochs = [], []
+    for tid, weight in chosen.items():
+        if tid < 0:
+            members.append((None, weight, baseline_file(workdir, tid)))
+            epochs.append(0)
+        else:
+            r = trials[tid]
+            members.append((r.params, weight, trial_weights(workdir, tid)))
+            epochs.append(r.result.get("best_epoch") or r.params["max_epochs"])
+    return members, epochs
+
+
 def _register(cfg, data, state, run, uri: str, ensemble: dict | None, workdir: Path):
     """Refit (``cfg.refit``), log and register the ensemble (when there is one) or the best
     trial's model; a line for the user and the refit (None without one), or None when the
@@ -326,16 +345,9 @@ def _register(cfg, data, state, run, uri: str, ensemble: dict | None, workdir: P
     from .refit import refit
 
     best = state.best
-    params = {r.tid: r.params for r in state.trials}
-    epochs = {r.tid: r.result.get("best_epoch") or r.params["max_epochs"] for r in state.trials}
     chosen = ensemble["members"] if ensemble else {best["tid"]: 1}
     scores = ensemble or best
-    members = [
-        (params[tid], n, trial_weights(workdir, tid))
-        if tid >= 0
-        else (None, n, baseline_file(workdir, tid))
-        for tid, n in chosen.items()
-    ]
+    members, epochs = chosen_members(state, workdir, chosen)
     if not all(weights.is_file() for _, _, weights in members):
         return None
     runs = {r.tid: r.result.get("run_id") for r in state.trials}
@@ -360,7 +372,7 @@ def _register(cfg, data, state, run, uri: str, ensemble: dict | None, workdir: P
             with bar:
                 refitted = refit(
                     members,
-                    [epochs.get(tid, 0) for tid in chosen],
+                    epochs,
                     data,
                     cfg.refit,
                     Path(tmp),
