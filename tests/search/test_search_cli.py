@@ -130,10 +130,14 @@ def test_search_end_to_end(tiny_csv, tmp_path):
     assert len(_children(client, state.parent_run_id)) == 5
 
 
-def test_same_seed_same_params(tiny_csv, tmp_path, search_here):
-    """TPE with one random start-up trial: the seed fixes both the random draw and what TPE
-    proposes from it."""
-    sampled = []
+# every figure a trial learns, to the last digit (timings aside)
+SAME_EACH_RUN = ("train_loss", "val_loss", "test_loss", "curve", "best_epoch")
+
+
+def test_same_seed_same_search(tiny_csv, tmp_path, search_here):
+    """TPE with one random start-up trial: the seed fixes the random draw, what TPE proposes
+    from it, and what each trial learns (training is repeatable on one machine)."""
+    sampled, learned = [], []
     for name in ("a", "b"):
         args = search_args(
             tiny_csv, "--trials", "2", "--startup-trials", "1", "--max-epochs", "1",
@@ -143,11 +147,13 @@ def test_same_seed_same_params(tiny_csv, tmp_path, search_here):
         assert "trial 2/2" in out and "best params" in out
         state = _state(tmp_path, name)
         sampled.append([t.params for t in state.trials])
+        learned.append([[t.result[k] for k in SAME_EACH_RUN] for t in state.trials])
     client = MlflowClient(f"sqlite:///{tmp_path}/mlruns/mlflow.db")
     parent = client.get_run(state.parent_run_id).data.params
     assert parent["algo"] == "tpe" and parent["startup_trials"] == "1"
     assert sampled[0] == sampled[1]
     assert sampled[0][0] != sampled[0][1]
+    assert learned[0] == learned[1]
 
 
 def test_help_is_fast_and_explains_every_flag(tmp_path):
