@@ -45,7 +45,8 @@ def main() -> None:
         texts, truth = held_out_rows(folder.name)
         share = len(labels["train"]) / sum(len(labels[p]) for p in ("train", "val", "test"))
         ids = sorted(mix)
-        saved = dict(zip(ids, zip(*chosen_members(state, workdir, dict.fromkeys(ids, 1.0)))))
+        as_saved, kept_at = chosen_members(state, workdir, dict.fromkeys(ids, 1.0))
+        saved = dict(zip(ids, zip(as_saved, kept_at, strict=True), strict=True))
         lstms = [t for t in ids if t >= 0]
         served = {}
         for how, seed in (
