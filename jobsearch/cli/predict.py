@@ -17,11 +17,13 @@ def spreadsheet_safe(value):
     return value
 
 
-def _check_writable(path: Path) -> None:
-    """Refuse an --output that cannot be written, before any model is loaded."""
+def output_format(path: Path, source: Path | None) -> str:
+    """The format --output is written in (its suffix's, as --input reads them; CSV for a name
+    without one, such as /dev/stdout), refusing before any model is loaded an --output that
+    cannot be written or that is the --input file (it would be lost)."""
     import os
 
-    from ..data.load import DataError
+    from ..data.load import COMPRESSIONS, DataError, table_format
 
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
@@ -30,6 +32,33 @@ def _check_writable(path: Path) -> None:
         raise DataError(f"--output {path}: folder {folder} does not exist")
     if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise DataError(f"--output {path}: not writable")
+    if source is not None and path.exists() and source.exists() and path.samefile(source):
+        raise DataError(f"--output {path}: is the --input file; write the predictions elsewhere")
+    fmt = table_format(path, "--output ") if path.suffix else "csv"
+    if fmt == "parquet" and path.suffix.lower() in COMPRESSIONS:
+        raise DataError(f"--output {path}: Parquet is compressed inside; drop {path.suffix!r}")
+    return fmt
+
+
+def write_predictions(frame, path: Path, fmt: str) -> None:
+    """``frame`` written to ``path`` as ``fmt``; in CSV and TSV, which spreadsheets open, every
+    cell passes :func:`spreadsheet_safe`."""
+    if fmt == "parquet":
+        frame.to_parquet(path, index=False)
+    elif fmt == "jsonl":
+        frame.to_json(path, orient="records", lines=True, force_ascii=False)
+    else:
+        frame.map(spreadsheet_safe).to_csv(path, index=False, sep="\t" if fmt == "tsv" else ",")
+
+
+def beside_input(frame, predictions):
+    """The --input rows, every column as read, then the predictions' columns; those get a
+    ``predicted_`` prefix when a name is taken (an ``industry`` label column, say)."""
+    import pandas as pd
+
+    while set(predictions.columns) & set(map(str, frame.columns)):
+        predictions = predictions.add_prefix("predicted_")
+    return pd.concat([frame.reset_index(drop=True), predictions], axis=1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,7 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         help="text column(s) of --input (repeatable); default: text",
     )
     parser.add_argument(
-        "--output", type=Path, help="write predictions here (.csv) instead of stdout"
+        "--output",
+        type=Path,
+        help="write predictions here instead of stdout: CSV, TSV, Parquet or JSON Lines by the "
+        "suffix (CSV without one); with --input, every input column comes first",
     )
     parser.add_argument(
         "--tracking-uri",
@@ -80,9 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     from ..tracking.registry import ModelLoadError, load_model
     from ..util import atomic_write, first_line
 
+    frame, fmt = None, "csv"
     try:
         if args.output is not None:
-            _check_writable(args.output)
+            fmt = output_format(args.output, args.input)
         if args.input is not None:
             frame = read_table(args.input)
             cols = args.text_cols or ["text"]
@@ -121,12 +154,16 @@ def main(argv: list[str] | None = None) -> int:
         parts.append(model.predict(pd.DataFrame({"text": texts[start : start + BATCH]})))
     result = pd.concat(parts, ignore_index=True)
     if args.output is not None:
-        result.insert(0, "text", texts)
-        result = result.map(spreadsheet_safe)
+        if frame is None:
+            result.insert(0, "text", texts)
+        else:
+            result = beside_input(frame, result)
         try:
-            atomic_write(args.output, lambda tmp: result.to_csv(tmp, index=False))
-        except OSError as exc:
-            return fail(f"--output {args.output}: {exc.strerror or first_line(exc)}")
+            atomic_write(args.output, lambda tmp: write_predictions(result, tmp, fmt))
+        except (OSError, ValueError, TypeError) as exc:  # Parquet refuses mixed-type columns
+            return fail(
+                f"--output {args.output}: {getattr(exc, 'strerror', None) or first_line(exc)}"
+            )
         print(f"wrote {len(result)} predictions to {args.output}")
     else:
         for text, row in zip(texts, result.itertuples(index=False)):

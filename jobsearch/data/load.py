@@ -27,7 +27,7 @@ READERS = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
 }
-COMPRESSIONS = (".gz", ".bz2", ".zip", ".xz", ".zst")
+COMPRESSIONS = (".gz", ".bz2", ".zip", ".xz")  # what pandas opens with the standard library
 OTHER_LABEL = "Other"
 FRACTIONS = (0.70, 0.15, 0.15)  # train / validation / test
 
@@ -59,18 +59,25 @@ class Split:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV, TSV, Parquet or JSON Lines file (optionally compressed) as strings."""
-    path = Path(path)
+def table_format(path: Path, name: str = "") -> str:
+    """The format ``path``'s suffix names (csv, tsv, parquet or jsonl; a compression suffix
+    aside); an unknown one is refused, ``name`` (a flag) leading the message."""
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes and suffixes[-1] in COMPRESSIONS:
         suffixes = suffixes[:-1]
     fmt = READERS.get(suffixes[-1] if suffixes else "")
     if fmt is None:
         raise DataError(
-            f"{path}: unknown format {''.join(path.suffixes) or '(no extension)'!r}; "
+            f"{name}{path}: unknown format {''.join(path.suffixes) or '(no extension)'!r}; "
             f"use one of {', '.join(sorted(READERS))} (optionally {', '.join(COMPRESSIONS)})"
         )
+    return fmt
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV, TSV, Parquet or JSON Lines file (optionally compressed) as strings."""
+    path = Path(path)
+    fmt = table_format(path)
     if not path.is_file():  # a folder, device or FIFO could block or never end
         raise DataError(f"{path}: {'not a regular' if path.exists() else 'no such'} file")
     if fmt != "parquet" and path.suffix.lower() not in COMPRESSIONS:

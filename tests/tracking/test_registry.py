@@ -26,6 +26,7 @@ from mlflow import MlflowClient
 
 from jobsearch.baseline import model_file
 from jobsearch.data.demo import industries
+from jobsearch.data.load import read_table
 
 
 @pytest.fixture(scope="module")
@@ -205,7 +206,11 @@ def test_predict_cli_text_file_and_errors(registered, tmp_path):
     postings = tmp_path / "postings.csv"
     formulas = ['=HYPERLINK("http://x")', "+1 Solicitor", "-2 nurse", "@SUM(A1) chef"]
     pd.DataFrame(
-        {"body": ["Solicitor, litigation", "Warehouse operative, forklift", *formulas]}
+        {
+            "id": ["007", "8", "9", "10", "11", "12"],
+            "body": ["Solicitor, litigation", "Warehouse operative, forklift", *formulas],
+            "industry": ["Legal", "Logistics", "", "", "", ""],
+        }
     ).to_csv(postings, index=False)
     result = tmp_path / "pred.csv"
     out = run_cli(
@@ -221,18 +226,24 @@ def test_predict_cli_text_file_and_errors(registered, tmp_path):
         cwd=cwd,
     )
     assert out.returncode == 0, out.stderr[-2000:]
-    table = pd.read_csv(result)
-    assert len(table) == 6 and {"text", "industry", "probability"} <= set(table.columns)
+    table = pd.read_csv(result, dtype=str, keep_default_na=False)
+    # the input's rows and columns as read (ids to join on), then the predictions, whose names
+    # step aside for the label column the input already has
+    named = ["id", "body", "industry", "predicted_industry", "predicted_probability"]
+    assert table.columns.tolist()[:5] == named
+    assert table["id"].tolist() == ["007", "8", "9", "10", "11", "12"]
+    assert table["industry"].tolist()[:2] == ["Legal", "Logistics"]
+    assert set(table["predicted_industry"]) <= set(industries())
     # a spreadsheet opening the file shows these texts instead of running them
-    assert table["text"].tolist()[2:] == [f"'{text}" for text in formulas]
-    assert not table["text"].str.match(r"[=+\-@]").any()
+    assert table["body"].tolist()[2:] == [f"'{text}" for text in formulas]
+    assert not table["body"].str.match(r"[=+\-@]").any()
     empty = tmp_path / "empty.csv"
     empty.write_text("body\n")
     for args, message in [
         (["--model", "models:/nope@champion", "x"], "cannot load model 'models:/nope@champion'"),
         (
             ["--model", "models:/industry@champion", "--input", str(postings), "--text-col", "txt"],
-            "missing column 'txt'; columns present: body",
+            "missing column 'txt'; columns present: id, body, industry",
         ),
         (
             ["--model", "models:/industry@champion", "--input", str(empty), "--text-col", "body"],
@@ -279,6 +290,21 @@ def test_predict_output_writes_special_files_in_place_and_follows_links(
     link.symlink_to(target)
     assert main([*base, "--output", str(link), "a welder"]) == 0
     assert link.is_symlink() and target.read_text().startswith("text,industry")
+    # the suffix picks the format; outside CSV the input's values are kept exactly as read
+    postings = tmp_path / "p.jsonl"
+    postings.write_text('{"ref": 1, "text": "=a nurse"}\n{"ref": 2, "text": "a welder"}\n')
+    for name in ("out.parquet", "out.jsonl.gz"):
+        assert main([*base, "--input", str(postings), "--output", str(tmp_path / name)]) == 0
+        table = read_table(tmp_path / name)
+        assert table["ref"].tolist() == [1, 2] and table["text"].tolist()[0] == "=a nurse"
+        assert set(table["industry"]) <= set(industries())
+    # a column Parquet cannot hold (numbers and text mixed): one line, exit 2, no file
+    postings.write_text('{"ref": 1, "text": "a nurse"}\n{"ref": "x", "text": "a welder"}\n')
+    capsys.readouterr()
+    assert main([*base, "--input", str(postings), "--output", str(tmp_path / "m.parquet")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --output") and "\n" not in err, err
+    assert not (tmp_path / "m.parquet").exists() and not list(tmp_path.glob(".m.*"))
     mlflow.set_tracking_uri(None)  # load_model set it (and the variable) for this process
 
 
