@@ -119,15 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.input is not None:
             frame = read_table(args.input)
             cols = args.text_cols or ["text"]
-            missing = [c for c in cols if c not in frame.columns]
-            if missing:
-                raise DataError(
-                    f"{args.input}: missing column {missing[0]!r}; columns present: "
-                    f"{', '.join(map(str, frame.columns))}"
-                )
-            texts = select_columns(frame.assign(_label=""), cols, "_label", str(args.input))[
-                "text"
-            ].tolist()
+            texts = select_columns(frame, cols, None, str(args.input))["text"].tolist()
             if not texts:
                 raise DataError(f"{args.input}: no rows to predict")
             where = f"{args.input}: row"

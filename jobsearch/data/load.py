@@ -82,8 +82,13 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise DataError(f"{path}: {'not a regular' if path.exists() else 'no such'} file")
     if fmt != "parquet" and path.suffix.lower() not in COMPRESSIONS:
         with path.open("rb") as fh:
-            if b"\0" in fh.read(8192):
-                raise DataError(f"{path}: binary content, not {fmt} text; is it the right file?")
+            head = fh.read(8192)
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise DataError(
+                f"{path}: UTF-16 text (as Excel saves 'Unicode text'); re-save it as UTF-8"
+            )
+        if b"\0" in head:
+            raise DataError(f"{path}: binary content, not {fmt} text; is it the right file?")
     try:
         if fmt == "parquet":
             frame = pd.read_parquet(path)
@@ -120,16 +125,25 @@ def clean_text(text: str) -> str:
 
 
 def select_columns(
-    frame: pd.DataFrame, text_cols: Sequence[str], label_col: str, source: str
+    frame: pd.DataFrame, text_cols: Sequence[str], label_col: str | None, source: str
 ) -> pd.DataFrame:
-    """Join the text columns into one ``text`` and take ``label``; errors list what exists."""
-    missing = [c for c in [*text_cols, label_col] if c not in frame.columns]
+    """Join the text columns into one ``text`` and take ``label`` (none without ``label_col``,
+    as for texts to predict); errors list what exists."""
+    wanted = [*text_cols, *([label_col] if label_col is not None else [])]
+    missing = [c for c in wanted if c not in frame.columns]
     if missing:
-        raise DataError(
-            f"{source}: missing column {missing[0]!r}; columns present: "
-            f"{', '.join(map(str, frame.columns))}"
+        flag = "--text-col" if missing[0] in text_cols else "--label-col"
+        names = list(map(str, frame.columns))
+        seps = [sep for sep in ";\t|" if len(names) == 1 and sep in names[0]]
+        fix = (
+            f"is the file separated by {seps[0]!r}? save it with commas, or tabs as .tsv"
+            if seps
+            else f"name the right one with {flag}"
         )
-    for col in [*text_cols, label_col]:
+        raise DataError(
+            f"{source}: missing column {missing[0]!r}; columns present: {', '.join(names)}; {fix}"
+        )
+    for col in wanted:
         nested = frame[col].map(lambda v: isinstance(v, (list, dict))).to_numpy().nonzero()[0]
         if len(nested):
             kind = "a list" if isinstance(frame[col].iloc[nested[0]], list) else "an object"
@@ -141,8 +155,10 @@ def select_columns(
     text = parts.apply(lambda row: "\n".join(p for p in row if p.strip()), axis=1)
     if len(frame) == 0:
         text = pd.Series([], dtype=str)
-    label = frame[label_col].fillna("").astype(str).str.strip()
-    return pd.DataFrame({"text": text.to_numpy(), "label": label.to_numpy()})
+    selected = pd.DataFrame({"text": text.to_numpy()})
+    if label_col is not None:
+        selected["label"] = frame[label_col].fillna("").astype(str).str.strip().to_numpy()
+    return selected
 
 
 def clean_postings(
