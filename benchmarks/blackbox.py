@@ -5,8 +5,11 @@ the search never saw.
     python benchmarks/blackbox.py --set reed      # ../shared/data/reed_uk_titles (job titles)
     python benchmarks/blackbox.py --set reed1500  # a stratified 1,500-row Reed sample
     python benchmarks/blackbox.py --set adzuna --seed 1   # ../shared/data/adzuna_uk_sample
+    python benchmarks/blackbox.py --set demo --sample 850  # a stratified 850-row demo sample
 
-Per set: classes under 10 rows are dropped; 15% of the rows are held out (stratified, seed 0)
+Per set: classes under 10 rows are dropped (then, with ``--sample N``, a stratified sample of N
+rows is drawn, seed 0, and named ``<set><N>``: ``--set reed --sample 1500`` is reed1500); 15% of
+the rows are held out (stratified, seed 0)
 and never shown to the search; the real command (`python -m jobsearch.<algo>`, its defaults
 otherwise) runs on the other 85%, written as a CSV in a fresh folder with its own store; the
 registered `models:/blackbox@champion` is loaded through `mlflow.pyfunc` and scored on the
@@ -52,8 +55,9 @@ BUDGETS = {  # the demo's is ./dev.sh demo's; the others the issue's standard bu
 MIN_ROWS, HOLDOUT, SAMPLE = 10, 0.15, 1500
 
 
-def load_rows(name: str):
-    """Texts and labels of a set, classes under MIN_ROWS dropped (Reed-1500 sampled after)."""
+def load_rows(name: str, sample: int | None = None):
+    """Texts and labels of a set, classes under MIN_ROWS dropped, then ``sample`` rows drawn
+    (stratified; Reed-1500: 1,500 of Reed's)."""
     import pandas as pd
     from sklearn.model_selection import train_test_split
 
@@ -68,9 +72,10 @@ def load_rows(name: str):
         frame = pd.read_csv(SETS[name], dtype=str, keep_default_na=False)[["text", "industry"]]
     counts = frame["industry"].value_counts()
     frame = frame[frame["industry"].isin(counts[counts >= MIN_ROWS].index)].reset_index(drop=True)
-    if name == "reed1500":
+    sample = SAMPLE if name == "reed1500" else sample
+    if sample is not None:
         frame, _ = train_test_split(
-            frame, train_size=SAMPLE, stratify=frame["industry"], random_state=0
+            frame, train_size=sample, stratify=frame["industry"], random_state=0
         )
         counts = frame["industry"].value_counts()
         frame = frame[frame["industry"].isin(counts[counts >= 2].index)]
@@ -176,6 +181,9 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=None, help="override the budget's trials")
     parser.add_argument("--max-epochs", type=int, default=None, help="override epochs per trial")
     parser.add_argument(
+        "--sample", type=int, default=None, help="search on a stratified sample of this many rows"
+    )
+    parser.add_argument(
         "--keep", type=Path, default=None, help="run the search in this new folder and keep it"
     )
     args = parser.parse_args()
@@ -186,14 +194,15 @@ def main() -> None:
     for key in ("trials", "max_epochs"):
         if getattr(args, key) is not None:
             budget[key] = getattr(args, key)
-    frame = load_rows(args.set)
+    frame = load_rows(args.set, args.sample)
+    label = args.set if args.sample is None else f"{args.set}{args.sample}"
     train, test = train_test_split(
         frame, test_size=HOLDOUT, stratify=frame["industry"], random_state=0
     )
-    print(f"{args.set}: {len(train)} rows to search on, {len(test)} held out, "
+    print(f"{label}: {len(train)} rows to search on, {len(test)} held out, "
           f"{frame['industry'].nunique()} classes; budget {budget}", flush=True)  # fmt: skip
     # the scikit-learn rows depend on the set alone (the split is fixed): computed once
-    cached = ROOT / "benchmarks" / "results" / f"blackbox-{args.set}-sklearn.json"
+    cached = ROOT / "benchmarks" / "results" / f"blackbox-{label}-sklearn.json"
     if cached.is_file():
         rows = json.loads(cached.read_text())
     else:
@@ -204,17 +213,17 @@ def main() -> None:
     served, run = served_row(train, test, budget, args.seed, args.keep)
     rows = {"served @champion": served, **rows}
     report = {
-        "set": args.set, "date": date.today().isoformat(), "machine": description(),
+        "set": label, "date": date.today().isoformat(), "machine": description(),
         "commit": measured_at, "search_seed": args.seed, "budget": budget,
         "rows_searched": len(train), "rows_held_out": len(test),
         "classes": int(frame["industry"].nunique()), "rows": rows, **run,
     }  # fmt: skip
-    out = ROOT / "benchmarks" / "results" / f"blackbox-{args.set}-seed{args.seed}.json"
+    out = ROOT / "benchmarks" / "results" / f"blackbox-{label}-seed{args.seed}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     tuned = next(r for name, r in rows.items() if name.startswith("tuned"))
     print("\n| set | served acc / F1 | tuned LinearSVC | LinearSVC | LR | search wall | commit |")
     print(
-        f"| {args.set} (seed {args.seed}) | {served['accuracy']:.3f} / {served['macro_f1']:.3f} "
+        f"| {label} (seed {args.seed}) | {served['accuracy']:.3f} / {served['macro_f1']:.3f} "
         f"| {tuned['accuracy']:.3f} / {tuned['macro_f1']:.3f} "
         + "".join(
             f"| {r['accuracy']:.3f} / {r['macro_f1']:.3f} "
