@@ -6,6 +6,7 @@ the search never saw.
     python benchmarks/blackbox.py --set reed1500  # a stratified 1,500-row Reed sample
     python benchmarks/blackbox.py --set adzuna --seed 1   # ../shared/data/adzuna_uk_sample
     python benchmarks/blackbox.py --set demo --sample 850  # a stratified 850-row demo sample
+    python benchmarks/blackbox.py --data postings.csv --text-col description  # your postings
 
 Per set: classes under 10 rows are dropped (then, with ``--sample N``, a stratified sample of N
 rows is drawn, seed 0, and named ``<set><N>``: ``--set reed --sample 1500`` is reed1500); 15% of
@@ -19,7 +20,10 @@ minutes (word 1-2-gram + char_wb 2-5-gram TF-IDF, C in {0.1, 0.3, 1, 3} picked o
 stratified cut of the 85%, then refit on all of it). Macro-F1 is over the held-out rows'
 classes. Writes benchmarks/results/blackbox-<set>-seed<N>.json and prints one table row. The
 scikit-learn rows depend on the set alone and are kept in blackbox-<set>-sklearn.json;
-``--keep DIR`` runs the search in DIR and keeps it.
+``--keep DIR`` runs the search in DIR and keeps it. ``--data FILE`` (with ``--text-col`` and
+``--label-col``, as the search takes them) makes the same comparison on your own postings, a
+text repeated in the file kept once, with the standard budget (20 TPE trials x 8 epochs), named
+after the file, the JSON written to the current folder.
 """
 
 from __future__ import annotations
@@ -55,13 +59,22 @@ BUDGETS = {  # the demo's is ./dev.sh demo's; the others the issue's standard bu
 MIN_ROWS, HOLDOUT, SAMPLE = 10, 0.15, 1500
 
 
-def load_rows(name: str, sample: int | None = None):
-    """Texts and labels of a set, classes under MIN_ROWS dropped, then ``sample`` rows drawn
-    (stratified; Reed-1500: 1,500 of Reed's)."""
+def load_rows(name: str, sample: int | None = None, data: tuple | None = None):
+    """Texts and labels of a set (or of ``data``: path, text columns, label column), classes
+    under MIN_ROWS dropped, then ``sample`` rows drawn (stratified; Reed-1500: 1,500 of
+    Reed's)."""
     import pandas as pd
     from sklearn.model_selection import train_test_split
 
-    if SETS[name] is None:
+    if data is not None:
+        from jobsearch.data.load import clean_text, read_table, select_columns
+
+        path, text_cols, label_col = data
+        frame = select_columns(read_table(path), text_cols, label_col, str(path))
+        frame = frame.rename(columns={"label": "industry"})
+        frame = frame[(frame["text"].map(clean_text) != "") & (frame["industry"] != "")]
+        frame = frame.drop_duplicates("text")
+    elif SETS[name] is None:
         from jobsearch.data.demo import generate_demo
 
         demo = generate_demo()
@@ -175,8 +188,19 @@ def served_row(train, test, budget: dict, seed: int, keep: Path | None) -> tuple
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--set", choices=sorted(SETS), required=True)
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--set", choices=sorted(SETS), help="one of the project's sets")
+    source.add_argument("--data", type=Path, help="your postings (CSV, TSV, Parquet, JSON Lines)")
+    parser.add_argument(
+        "--text-col",
+        action="append",
+        dest="text_cols",
+        help="--data's text column (repeatable; default: text)",
+    )
+    parser.add_argument(
+        "--label-col", default="industry", help="--data's label column (default: industry)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="the search's seed (the split: 0)")
     parser.add_argument("--trials", type=int, default=None, help="override the budget's trials")
     parser.add_argument("--max-epochs", type=int, default=None, help="override epochs per trial")
@@ -190,24 +214,37 @@ def main() -> None:
     measured_at = commit()
     from sklearn.model_selection import train_test_split
 
-    budget = dict(BUDGETS[args.set])
+    budget = dict(BUDGETS[args.set or "reed"])
     for key in ("trials", "max_epochs"):
         if getattr(args, key) is not None:
             budget[key] = getattr(args, key)
-    frame = load_rows(args.set, args.sample)
-    label = args.set if args.sample is None else f"{args.set}{args.sample}"
+    if args.data is not None:
+        from jobsearch.data.load import DataError
+
+        try:
+            data = (args.data, args.text_cols or ["text"], args.label_col)
+            frame = load_rows("", args.sample, data)
+        except DataError as exc:
+            parser.error(str(exc))
+    else:
+        frame = load_rows(args.set, args.sample)
+    base = args.set or args.data.name.split(".")[0]
+    label = base if args.sample is None else f"{base}{args.sample}"
     train, test = train_test_split(
         frame, test_size=HOLDOUT, stratify=frame["industry"], random_state=0
     )
     print(f"{label}: {len(train)} rows to search on, {len(test)} held out, "
           f"{frame['industry'].nunique()} classes; budget {budget}", flush=True)  # fmt: skip
-    # the scikit-learn rows depend on the set alone (the split is fixed): computed once
-    cached = ROOT / "benchmarks" / "results" / f"blackbox-{label}-sklearn.json"
-    if cached.is_file():
+    # the scikit-learn rows depend on the set alone (the split is fixed): computed once (a file
+    # of yours may change under its name: computed every time, results in the current folder)
+    results = ROOT / "benchmarks" / "results" if args.data is None else Path.cwd()
+    cached = results / f"blackbox-{label}-sklearn.json"
+    if cached.is_file() and args.data is None:
         rows = json.loads(cached.read_text())
     else:
         rows = sklearn_rows(train, test)
-        cached.write_text(json.dumps(rows, indent=2) + "\n")
+        if args.data is None:
+            cached.write_text(json.dumps(rows, indent=2) + "\n")
     for name, row in rows.items():
         print(f"{name}: {row}", flush=True)
     served, run = served_row(train, test, budget, args.seed, args.keep)
@@ -218,7 +255,7 @@ def main() -> None:
         "rows_searched": len(train), "rows_held_out": len(test),
         "classes": int(frame["industry"].nunique()), "rows": rows, **run,
     }  # fmt: skip
-    out = ROOT / "benchmarks" / "results" / f"blackbox-{label}-seed{args.seed}.json"
+    out = results / f"blackbox-{label}-seed{args.seed}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     tuned = next(r for name, r in rows.items() if name.startswith("tuned"))
     print("\n| set | served acc / F1 | tuned LinearSVC | LinearSVC | LR | search wall | commit |")
