@@ -290,7 +290,17 @@ def test_predict_output_writes_special_files_in_place_and_follows_links(
     link.symlink_to(target)
     assert main([*base, "--output", str(link), "a welder"]) == 0
     assert link.is_symlink() and target.read_text().startswith("text,industry")
-    # the suffix picks the format; outside CSV the input's values are kept exactly as read
+    mlflow.set_tracking_uri(None)  # load_model set it (and the variable) for this process
+
+
+def test_predict_output_format_follows_the_suffix(registered, tmp_path, monkeypatch, capsys):
+    """Parquet and compressed JSON Lines by the --output suffix, the input's values kept exactly
+    as read (no spreadsheet escaping outside CSV); what Parquet cannot hold is refused."""
+    from jobsearch.cli.predict import main
+
+    cwd, uri = registered
+    monkeypatch.chdir(cwd)
+    base = ["--model", "models:/industry@champion", "--tracking-uri", uri]
     postings = tmp_path / "p.jsonl"
     postings.write_text('{"ref": 1, "text": "=a nurse"}\n{"ref": 2, "text": "a welder"}\n')
     for name in ("out.parquet", "out.jsonl.gz"):
