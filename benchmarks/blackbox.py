@@ -50,11 +50,12 @@ SETS = {
     "reed1500": SHARED / "reed_uk_titles" / "reed_uk_titles.csv.gz",
     "adzuna": SHARED / "adzuna_uk_sample" / "adzuna_uk_sample.csv.gz",
 }
-BUDGETS = {  # the demo's is ./dev.sh demo's; the others the standard budget
+STANDARD = {"algo": "tpe", "trials": 20, "max_epochs": 8}  # the budget; --data's too
+BUDGETS = {  # the demo's is ./dev.sh demo's
     "demo": {"algo": "random", "trials": 20, "max_epochs": 6},
-    "reed": {"algo": "tpe", "trials": 20, "max_epochs": 8},
-    "reed1500": {"algo": "tpe", "trials": 20, "max_epochs": 8},
-    "adzuna": {"algo": "tpe", "trials": 20, "max_epochs": 8},
+    "reed": STANDARD,
+    "reed1500": STANDARD,
+    "adzuna": STANDARD,
 }
 MIN_ROWS, HOLDOUT, SAMPLE = 10, 0.15, 1500
 
@@ -67,13 +68,12 @@ def load_rows(name: str, sample: int | None = None, data: tuple | None = None):
     from sklearn.model_selection import train_test_split
 
     if data is not None:
-        from jobsearch.data.load import clean_text, read_table, select_columns
+        from jobsearch.data.load import clean_postings, read_table, select_columns
 
         path, text_cols, label_col = data
         frame = select_columns(read_table(path), text_cols, label_col, str(path))
+        frame, _ = clean_postings(frame, MIN_ROWS, source=str(path))  # as the search cleans
         frame = frame.rename(columns={"label": "industry"})
-        frame = frame[(frame["text"].map(clean_text) != "") & (frame["industry"] != "")]
-        frame = frame.drop_duplicates("text")
     elif SETS[name] is None:
         from jobsearch.data.demo import generate_demo
 
@@ -214,7 +214,7 @@ def main() -> None:
     measured_at = commit()
     from sklearn.model_selection import train_test_split
 
-    budget = dict(BUDGETS[args.set or "reed"])
+    budget = dict(BUDGETS[args.set] if args.set else STANDARD)
     for key in ("trials", "max_epochs"):
         if getattr(args, key) is not None:
             budget[key] = getattr(args, key)
