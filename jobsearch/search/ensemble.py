@@ -8,7 +8,7 @@ test probabilities are averaged with the chosen weights, never used to choose.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -30,16 +30,21 @@ def select(
     y_val: np.ndarray,
     objective: str = "accuracy",
     rounds: int = MAX_ROUNDS,
+    start: Sequence[int] = (),
 ) -> tuple[dict[int, int], float]:
     """Trial id -> times chosen, and the ensemble's validation objective (lower is better).
 
     Every round adds the trial that makes the best mix (ties broken by the mix's cross-entropy,
     then by the lower trial id); the answer is the best mix met over all rounds, so a round
-    that only ties does not end the search for a better one.
+    that only ties does not end the search for a better one. The mix starts from the ``start``
+    trials, each chosen once (Caruana et al. 2004's initialisation), and always holds them.
     """
-    picks: list[int] = []
-    total = None
-    best, best_at = (np.inf, np.inf), 0
+    picks = list(start)
+    total = np.mean([val_probs[t] for t in picks], axis=0) if picks else None
+    best, best_at = (np.inf, np.inf), len(picks)
+    if picks:
+        metrics = classification_metrics(y_val, total)
+        best = (objective_value(objective, metrics), metrics["loss"])
     for _ in range(rounds):
         n = len(picks)
         scores = {}
@@ -62,24 +67,28 @@ def select_bagged(
     bags: int = BAGS,
     min_weight: float = MIN_WEIGHT,
     seed: int = 0,
+    start: Sequence[int] = (),
 ) -> tuple[dict[int, float], float]:
     """Trial id -> weight (summing to 1), and the mix's validation objective (lower is better).
 
     Bagged ensemble selection (Caruana et al. 2006, bagging the validation rows): :func:`select`
     on ``bags`` bootstrap samples of the validation rows, the weights it gives averaged, those
-    under ``min_weight`` dropped (each member costs a refit) and the rest rescaled. One greedy
-    pass over a few hundred validation rows fits their noise; the average of many does less.
+    under ``min_weight`` dropped (each member costs a refit) and the rest rescaled, the ``start``
+    trials kept whatever their weight. One greedy pass over a few hundred validation rows fits
+    their noise; the average of many does less.
     """
     rng = np.random.default_rng(seed)
     y_val = np.asarray(y_val)
     weights: Counter = Counter()
     for _ in range(bags):
         rows = rng.integers(0, len(y_val), len(y_val))
-        members, _ = select({t: p[rows] for t, p in val_probs.items()}, y_val[rows], objective)
+        bag = {t: p[rows] for t, p in val_probs.items()}
+        members, _ = select(bag, y_val[rows], objective, start=start)
         total = sum(members.values())
         for tid, n in members.items():
             weights[tid] += n / total / bags
-    kept = {t: w for t, w in weights.items() if w >= min_weight} or dict(weights.most_common(1))
+    kept = {t: w for t, w in weights.items() if w >= min_weight or t in start}
+    kept = kept or dict(weights.most_common(1))
     total = sum(kept.values())
     mix = {t: w / total for t, w in sorted(kept.items())}
     metrics = classification_metrics(y_val, blend(val_probs, mix))

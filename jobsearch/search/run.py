@@ -288,9 +288,11 @@ def _label(members: dict[int, float]) -> str:
 
 def _ensemble(cfg: SearchConfig, data: Dataset, state: SearchState, workdir: Path, extra: dict):
     """Bagged ensemble selection over the kept trials and the ``extra`` candidates (the
-    baselines); None unless the mix holds a trial and another member. It is not held to beat
-    the best trial's validation figure: that figure is the best of many trials on the same
-    rows, so it flatters the trial (``benchmarks/RESULTS.md``, "Ensemble rules")."""
+    baselines); None when the mix is one trial. A mix of baselines alone is chosen again from
+    the best trial (every bag starts from it), so the served model holds a trial yet is not
+    held to a trial far behind the baselines. The mix is not held to beat the best trial's
+    validation figure: that figure is the best of many trials on the same rows, so it flatters
+    the trial (``benchmarks/RESULTS.md``, "Ensemble rules")."""
     import numpy as np
 
     from ..model.metrics import classification_metrics
@@ -303,10 +305,13 @@ def _ensemble(cfg: SearchConfig, data: Dataset, state: SearchState, workdir: Pat
                 val[tid], test[tid] = z["val"], z["test"]
     if not val:
         return None
+    best = next(iter(val))
     for cid, (val_probs, test_probs) in extra.items():
         val[cid], test[cid] = val_probs, test_probs
     members, loss = select_bagged(val, data.labels["val"], cfg.objective)
-    if len(members) < 2 or not any(tid >= 0 for tid in members):
+    if not any(tid >= 0 for tid in members):
+        members, loss = select_bagged(val, data.labels["val"], cfg.objective, start=(best,))
+    if len(members) < 2:
         return None
     scores = {
         f"{part}_{k}": v
