@@ -85,6 +85,25 @@ def _fmt(value: Any) -> str:
 COLUMNS = ("val_accuracy", "val_macro_f1", "test_accuracy", "test_macro_f1")
 
 
+def trailing_hint(best: dict[str, Any], baselines: dict[str, dict[str, Any]]) -> str | None:
+    """A line for a search whose best LSTM trails a baseline on validation accuracy and
+    macro-F1 both (a first search of a few short trials): what to give the LSTMs; else None."""
+    keys = ("val_accuracy", "val_macro_f1")
+    ahead = {
+        name: row
+        for name, row in baselines.items()
+        if all(row.get(k) is not None and row[k] > best[k] for k in keys)
+    }
+    if not ahead:
+        return None
+    name, row = max(ahead.items(), key=lambda item: item[1]["val_accuracy"])
+    return (
+        f"the LSTM trials trail {name} on validation (accuracy {best['val_accuracy']:.3f} "
+        f"against {row['val_accuracy']:.3f}): more trials (--trials) or epochs (--max-epochs; "
+        f"the best trial had {best['params']['max_epochs']}) give them their chance"
+    )
+
+
 def format_summary(s: dict[str, Any]) -> str:
     """The end-of-search table a person reads."""
     lines = ["", f"Search finished ({s['stop_reason']}) in {s['wall_seconds']:.0f}s"]
@@ -106,6 +125,8 @@ def format_summary(s: dict[str, Any]) -> str:
             f"{name:<{width}}" + "".join(f"{_fmt(row.get(k)):>10}" for k in COLUMNS)
             for name, row in rows.items()
         ]
+        hint = trailing_hint(best, s.get("baselines") or {})
+        lines += [hint] if hint else []
         lines += ["", "best params:", json.dumps(best["params"], indent=2)]
     if s.get("model_version"):
         lines.append(f"\nregistered model: {s['model_version']}")
