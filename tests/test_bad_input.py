@@ -225,6 +225,8 @@ CASES = [
      {"d.csv": GOOD}, "missing column 'sector'"),
     ("label column is a text column", "random", ["--data", "d.csv", "--text-col", "industry"],
      {"d.csv": GOOD}, "--label-col 'industry' is also a --text-col"),
+    ("text column twice", "random", ["--data", "d.csv", "--text-col", "text", "--text-col",
+     "text"], {"d.csv": GOOD}, "--text-col 'text' is given twice"),
     ("max-epochs above the limit", "random", ["--max-epochs", "100000"], {}, "max_epochs"),
     ("baseline data missing", "baseline", ["--data", "nope.csv"], {}, "nope.csv: no such file"),
     ("baseline empty experiment", "baseline", ["--experiment", " "], {}, "the name is empty"),

@@ -129,6 +129,11 @@ def select_columns(
 ) -> pd.DataFrame:
     """Join the text columns into one ``text`` and take ``label`` (none without ``label_col``,
     as for texts to predict); errors list what exists."""
+    twice = [c for i, c in enumerate(text_cols) if c in text_cols[:i]]
+    if twice:
+        raise DataError(
+            f"{source}: --text-col {twice[0]!r} is given twice; its text would be read twice"
+        )
     wanted = [*text_cols, *([label_col] if label_col is not None else [])]
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
