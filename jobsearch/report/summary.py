@@ -89,6 +89,8 @@ def trailing_hint(best: dict[str, Any], baselines: dict[str, dict[str, Any]]) ->
     """A line for a search whose best LSTM trails a baseline on validation accuracy and
     macro-F1 both (a first search of a few short trials): what to give the LSTMs; else None."""
     keys = ("val_accuracy", "val_macro_f1")
+    if any(best.get(k) is None for k in keys):
+        return None
     ahead = {
         name: row
         for name, row in baselines.items()
