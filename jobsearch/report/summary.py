@@ -85,17 +85,24 @@ def _fmt(value: Any) -> str:
 COLUMNS = ("val_accuracy", "val_macro_f1", "test_accuracy", "test_macro_f1")
 
 
-def trailing_hint(best: dict[str, Any], baselines: dict[str, dict[str, Any]]) -> str | None:
-    """A line for a search whose best LSTM trails a baseline on validation accuracy and
-    macro-F1 both (a first search of a few short trials): what to give the LSTMs; else None."""
-    keys = ("val_accuracy", "val_macro_f1")
-    if any(best.get(k) is None for k in keys):
+def trailing_hint(
+    best: dict[str, Any], baselines: dict[str, dict[str, Any]], val_rows: int
+) -> str | None:
+    """A line for a search whose best LSTM trails a baseline on validation macro-F1 and on
+    accuracy by more than two standard errors of that baseline's accuracy on ``val_rows`` rows
+    (a first search of a few short trials, not a row or two of noise): what to give the LSTMs;
+    else None."""
+    if best.get("val_accuracy") is None or best.get("val_macro_f1") is None:
         return None
-    ahead = {
-        name: row
-        for name, row in baselines.items()
-        if all(row.get(k) is not None and row[k] > best[k] for k in keys)
-    }
+
+    def far_ahead(row: dict[str, Any]) -> bool:
+        acc, f1 = row.get("val_accuracy"), row.get("val_macro_f1")
+        if acc is None or f1 is None:
+            return False
+        noise = 2 * math.sqrt(acc * (1 - acc) / max(val_rows, 1))
+        return acc - best["val_accuracy"] > noise and f1 > best["val_macro_f1"]
+
+    ahead = {name: row for name, row in baselines.items() if far_ahead(row)}
     if not ahead:
         return None
     name, row = max(ahead.items(), key=lambda item: item[1]["val_accuracy"])
@@ -127,7 +134,7 @@ def format_summary(s: dict[str, Any]) -> str:
             f"{name:<{width}}" + "".join(f"{_fmt(row.get(k)):>10}" for k in COLUMNS)
             for name, row in rows.items()
         ]
-        hint = trailing_hint(best, s.get("baselines") or {})
+        hint = trailing_hint(best, s.get("baselines") or {}, s.get("val_rows", 0))
         lines += [hint] if hint else []
         lines += ["", "best params:", json.dumps(best["params"], indent=2)]
     if s.get("model_version"):

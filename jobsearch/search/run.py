@@ -463,6 +463,7 @@ def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) 
         "runs_url": runs_url(uri, run.experiment_id),
         "search_url": run_url(uri, run.experiment_id, state.parent_run_id),
         "best": best and {k: v for k, v in best.items() if k != "test_predictions"},
+        "val_rows": len(data.labels["val"]),
         "baselines": _baselines(run, data, uri, cfg.experiment, workdir),
         "model_version": None,
     }
