@@ -134,6 +134,11 @@ def select_columns(
         raise DataError(
             f"{source}: --text-col {twice[0]!r} is given twice; its text would be read twice"
         )
+    if label_col in text_cols:
+        raise DataError(
+            f"{source}: --label-col {label_col!r} is also a --text-col; the model would read "
+            "the answer in its input"
+        )
     wanted = [*text_cols, *([label_col] if label_col is not None else [])]
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
@@ -317,11 +322,6 @@ def load_split(
     text_cols = list(text_cols)
     if not text_cols:
         raise DataError(f"{source}: at least one text column is needed")
-    if label_col in text_cols:
-        raise DataError(
-            f"{source}: --label-col {label_col!r} is also a --text-col; the model would read "
-            "the answer in its input"
-        )
     frame = select_columns(frame, text_cols, label_col, source)
     _check_columns(frame, text_cols, label_col, source)
     cleaned, cleaning = clean_postings(frame, min_class_size, small_classes, source)
