@@ -48,16 +48,22 @@ def run(args: list[str], label: str) -> dict:
     experiment = "bench"
     command = [sys.executable, "-m", "jobsearch.random", "--experiment", experiment, *args]
     start = time.perf_counter()
-    process = subprocess.Popen(
-        command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
-    stamps, rss = [], []
-    for line in process.stdout:
-        if TRIAL_LINE.match(line):
-            stamps.append(time.perf_counter() - start)
-            rss.append(_rss_mb(process.pid))
+    errors = folder / "stderr.txt"  # the progress bar, and why a search failed
+    with errors.open("w") as stderr:
+        process = subprocess.Popen(
+            command, cwd=folder, stdout=subprocess.PIPE, stderr=stderr, text=True
+        )
+        stamps, rss = [], []
+        for line in process.stdout:
+            if TRIAL_LINE.match(line):
+                stamps.append(time.perf_counter() - start)
+                rss.append(_rss_mb(process.pid))
     if process.wait() != 0:
-        raise SystemExit(f"{label}: the search failed (exit {process.returncode})")
+        tail = errors.read_text(errors="replace").splitlines()[-15:]
+        raise SystemExit(
+            f"{label}: the search failed (exit {process.returncode}); the end of {errors}:\n"
+            + "\n".join(tail)
+        )
     wall = time.perf_counter() - start
     speed.append(matmul_gflops())
     state = load_state(folder / "mlruns" / "searches" / experiment / "state.json")

@@ -38,9 +38,10 @@ PY
 )
 python3 -m pip download --quiet --dest "$DEST" --only-binary=:all: "${platform[@]}" \
   "${requirements[@]}"
-# the machine has these (numpy's or scipy's wheel would replace its own) ...
+# the machine has these (numpy's or scipy's wheel would replace its own; typing_extensions
+# stays, 0.1 MiB: pydantic-core needs 4.14's Sentinel, and which version is there is unknown) ...
 rm -f "$DEST"/{numpy,scipy,pandas,scikit_learn,pyarrow,joblib,threadpoolctl}-*
-rm -f "$DEST"/{packaging,typing_extensions,python_dateutil,tzdata}-*
+rm -f "$DEST"/{packaging,python_dateutil,tzdata}-*
 # ... and a search never imports these
 rm -f "$DEST"/{google_auth,pyasn1,pyasn1_modules,uvicorn,h11,gitpython,gitdb,smmap}-*
 size=$(du -sm "$DEST" | cut -f1)
