@@ -6,6 +6,7 @@ column or value at fault; nothing is written before the input has been checked.
 
 from __future__ import annotations
 
+import difflib
 import html
 import re
 from collections.abc import Sequence
@@ -150,8 +151,12 @@ def select_columns(
             if seps
             else f"name the right one with {flag}"
         )
+        folded = {name.casefold(): name for name in reversed(names)}
+        near = difflib.get_close_matches(missing[0].casefold(), folded, n=1)
+        hint = f" (did you mean {folded[near[0]]!r}?)" if near else ""
         raise DataError(
-            f"{source}: missing column {missing[0]!r}; columns present: {', '.join(names)}; {fix}"
+            f"{source}: missing column {missing[0]!r}{hint}; columns present: {', '.join(names)}; "
+            f"{fix}"
         )
     for col in wanted:
         nested = frame[col].map(lambda v: isinstance(v, (list, dict))).to_numpy().nonzero()[0]

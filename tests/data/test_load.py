@@ -108,6 +108,12 @@ def _write(tmp_path, name, content: bytes):
             {},
             "missing column 'text'; columns present: title, sector",
         ),
+        (
+            "case.csv",
+            b"Title,Category\na,b\n",
+            {"text_cols": ["title"], "label_col": "Category"},
+            "missing column 'title' (did you mean 'Title'?); columns present: Title, Category",
+        ),
         ("empty.csv", b"text,industry\n,\n ,x\n", {}, "holds no words"),
         ("header.csv", b"text,industry\n", {}, "no rows (only a header?)"),
         ("nolabel.csv", b"text,industry\nabc,\ndef,\n", {}, "label column 'industry' is empty"),
