@@ -211,6 +211,9 @@ def main() -> None:
         "--keep", type=Path, default=None, help="run the search in this new folder and keep it"
     )
     args = parser.parse_args()
+    from jobsearch.cli.common import hide_native_logs
+
+    hide_native_logs()  # TensorFlow's start-up lines, as the commands hide them
     measured_at = commit()
     from sklearn.model_selection import train_test_split
 
