@@ -7,6 +7,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .summary import WEAKEST
+
 FIGURES = ("val_accuracy", "val_macro_f1", "test_accuracy", "test_macro_f1")
 HEADERS = ("val accuracy", "val macro-F1", "test accuracy", "test macro-F1")
 NBSP = "\u00a0"  # "trial 7" kept on one line in a narrow table cell
@@ -44,6 +46,7 @@ class Leaderboard:
     learned_from: str | None = None
     model: str | None = None  # models:/NAME/VERSION
     plots: list[str] = field(default_factory=list)  # artifact paths of the search run
+    weakest: str | None = None  # the served model's weakest industries, as summary.weakest
 
     @property
     def better(self) -> str:
@@ -104,6 +107,8 @@ def text(board: Leaderboard, top: int = 10) -> str:
             f"{r.name:<{width}}" + "".join(f"{_number(r.figures.get(k)):>15}" for k in FIGURES)
             for r in models
         ]
+    if board.weakest:
+        lines.append(f"{WEAKEST}: {board.weakest}")
     if board.trials:
         shown = board.trials[:top]
         lines += ["", f"best trials ({len(shown)} of {len(board.trials)}):"]
@@ -173,6 +178,9 @@ def _markdown(board: Leaderboard, links: Links, top: int) -> str:
             "every labelled row, and its test figures are the estimate for it (the test split "
             "chose nothing).",
         ]
+    if board.weakest:
+        csv = f"[per_class.csv]({links.artifact('per_class.csv')})"
+        lines += ["", f"The {WEAKEST}: {board.weakest}; all of them: {csv}."]
     if top:
         lines += ["", f"#### Best trials ({top} of {len(board.trials)})", ""]
         lines.append(f"| trial | {board.score_name} | test accuracy | epochs | params |")

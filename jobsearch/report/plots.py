@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -173,6 +174,7 @@ def confusion(
         )
     ax.set_xlabel("predicted industry")
     ax.set_ylabel("true industry (test rows)")
-    ax.set_title(f"{title}; diagonal: % of the class found", fontsize=12)
+    wrapped = textwrap.fill(f"{title}; diagonal: % of the class found", int(size * 11))
+    ax.set_title(wrapped, fontsize=12)
     fig.colorbar(image, ax=ax, fraction=0.03, label="share of the true class's rows")
     return _save(plt, fig, path, 100)

@@ -113,6 +113,16 @@ def trailing_hint(
     )
 
 
+def weakest(table: list[dict[str, Any]], n: int = 3) -> str:
+    """``Internet 0.33 (5 rows), ...``: the ``n`` weakest industries with test rows, from
+    ``table`` (per class, weakest first, as :func:`jobsearch.model.metrics.per_class` gives)."""
+    weak = [r for r in table if r["rows"]][:n]
+    return ", ".join(f"{r['industry']} {r['f1']:.2f} ({r['rows']} rows)" for r in weak)
+
+
+WEAKEST = "weakest industries (served model, test F1)"
+
+
 def format_summary(s: dict[str, Any]) -> str:
     """The end-of-search table a person reads."""
     lines = ["", f"Search finished ({s['stop_reason']}) in {s['wall_seconds']:.0f}s"]
@@ -136,6 +146,11 @@ def format_summary(s: dict[str, Any]) -> str:
         ]
         hint = trailing_hint(best, s.get("baselines") or {}, s.get("val_rows", 0))
         lines += [hint] if hint else []
+        if s.get("per_class"):
+            lines.append(
+                f"{WEAKEST}: {weakest(s['per_class'])}; all of them: per_class.csv in the "
+                "search run"
+            )
         lines += ["", "best params:", json.dumps(best["params"], indent=2)]
     if s.get("model_version"):
         lines.append(f"\nregistered model: {s['model_version']}")

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from ..data import Dataset
-from ..model.metrics import OBJECTIVES, score
-from ..report.summary import COLUMNS, searched_columns
+from ..model.metrics import OBJECTIVES, per_class, score
+from ..report.summary import COLUMNS, searched_columns, weakest
 from ..tracking.registry import Member
 from ..trial import TrialResult, run_experiment
 from . import owner
@@ -319,7 +319,8 @@ def _ensemble(cfg: SearchConfig, data: Dataset, state: SearchState, workdir: Pat
         for k, v in classification_metrics(data.labels[part], blend(probs, members)).items()
     }
     label = _label(members)
-    return {"members": members, "loss": loss, "label": label, **scores}
+    pred = blend(test, members).argmax(axis=1)
+    return {"members": members, "loss": loss, "label": label, **scores, "test_predictions": pred}
 
 
 def chosen_members(
@@ -435,16 +436,6 @@ def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) 
             plots.importance(table, searched, workdir / "param_importance.png"),
         ]
     best = state.best
-    if best is not None and best.get("test_predictions") is not None:
-        figures.append(
-            plots.confusion(
-                data.labels["test"],
-                best["test_predictions"],
-                data.classes,
-                workdir / "confusion_matrix.png",
-                f"Best trial {best['tid'] + 1} on the test split",
-            )
-        )
     for fig in figures:
         if fig is not None:
             run.log_file(fig, "plots")
@@ -472,6 +463,7 @@ def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) 
         extra = _baseline_candidates(data, workdir)
         summary["ensemble"] = _ensemble(cfg, data, state, workdir, extra)
         served = summary["ensemble"] or best
+        summary["per_class"] = _per_class(run, data, best, summary["ensemble"], workdir)
         run.log(  # the parent's row in the runs table is the served model's
             metrics={k: served[k] for k in COLUMNS}
             | {"score": score(cfg.objective, served["loss"])},
@@ -494,6 +486,32 @@ def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) 
     publish(run.client, cfg.experiment, state.parent_run_id, cfg.objective, searched)
     run.finish(state.wall_seconds, reason)
     return summary
+
+
+def _per_class(run, data: Dataset, best: dict, ensemble: dict | None, workdir: Path):
+    """The served model's figures per industry on the test split, logged as ``per_class.csv``
+    beside its confusion matrix (``plots/``); weakest first, or None without predictions."""
+    import pandas as pd
+
+    from ..report import plots
+    from ..tracking.outcome import WEAKEST_TAG
+
+    pred = ensemble.pop("test_predictions") if ensemble else best.get("test_predictions")
+    if pred is None:
+        return None
+    table = per_class(data.labels["test"], pred, data.classes)
+    pd.DataFrame(table).to_csv(workdir / "per_class.csv", index=False, float_format="%.4f")
+    run.log_file(workdir / "per_class.csv")
+    run.log({}, {WEAKEST_TAG: weakest(table)})
+    figure = plots.confusion(
+        data.labels["test"],
+        pred,
+        data.classes,
+        workdir / "confusion_matrix.png",
+        f"Served model ({served_label(best, ensemble)}) on the test split",
+    )
+    run.log_file(figure, "plots")
+    return table
 
 
 def check_config(cfg: SearchConfig) -> None:

@@ -12,6 +12,7 @@ from .mlflow import FINGERPRINT, KIND, ML_MODE, PARENT, STATUS, VIEW_KEY, Search
 
 NOTE = "mlflow.note.content"  # the description MLflow renders (Markdown) on a run's page
 SERVED = "served_model"  # parent-run tag: what the search serves, in words
+WEAKEST_TAG = "weakest_industries"  # parent-run tag: the served model's weakest, test F1
 VIEW_TAG = f"mlflow.sharedViewState.{VIEW_KEY}"
 
 
@@ -117,6 +118,7 @@ def read(client, experiment: str, run_id: str | None = None) -> Leaderboard:
         baselines=baselines,
         served=served,
         learned_from=data.tags.get("learned_from"),
+        weakest=data.tags.get(WEAKEST_TAG),
         model=newest and f"models:/{newest.name}/{newest.version}",
         plots=plots,
     )

@@ -218,3 +218,29 @@ def test_macro_f1_is_scikit_learns_including_unknown_labels():
         y = rng.integers(-1, k, n)  # -1: a class the model does not know
         pred = np.where(rng.random(n) < 0.6, y.clip(0), rng.integers(0, k, n))
         assert macro_f1(y, pred) == pytest.approx(f1_score(y, pred, average="macro"), abs=1e-12)
+
+
+def test_per_class_is_scikit_learns_weakest_first():
+    from sklearn.metrics import precision_recall_fscore_support
+
+    from jobsearch.model.metrics import macro_f1, per_class
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 8, 300)
+    pred = np.where(rng.random(300) < 0.6, y, rng.integers(0, 9, 300))  # class 8: never true
+    names = [f"c{i}" for i in range(10)]  # c9: neither true nor predicted, left out
+    table = per_class(y, pred, names)
+    assert [r["f1"] for r in table] == sorted(r["f1"] for r in table) and table[0]["rows"] == 0
+    by_name = {r["industry"]: r for r in table}
+    assert set(by_name) == {f"c{i}" for i in range(9)}
+    labels = list(range(9))
+    precision, recall, f1, rows = precision_recall_fscore_support(
+        y, pred, labels=labels, zero_division=0
+    )
+    for c in labels:
+        got = by_name[f"c{c}"]
+        assert got["rows"] == rows[c]
+        assert [got["precision"], got["recall"], got["f1"]] == pytest.approx(
+            [precision[c], recall[c], f1[c]], abs=1e-12
+        )
+    assert np.mean([r["f1"] for r in table]) == pytest.approx(macro_f1(y, pred), abs=1e-12)

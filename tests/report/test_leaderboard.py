@@ -3,7 +3,15 @@ Markdown within what every MLflow store keeps, the terminal text."""
 
 from __future__ import annotations
 
-from jobsearch.report.leaderboard import MARKDOWN_LIMIT, Leaderboard, Links, Row, brief, markdown
+from jobsearch.report.leaderboard import (
+    MARKDOWN_LIMIT,
+    Leaderboard,
+    Links,
+    Row,
+    brief,
+    markdown,
+    text,
+)
 
 LINKS = Links(run=lambda run_id: f"#/r/{run_id}", artifact=lambda path: f"#/a/{path}")
 FIGS = {"val_accuracy": 0.8, "val_macro_f1": 0.7, "test_accuracy": 0.79, "test_macro_f1": 0.69}
@@ -42,3 +50,14 @@ def test_the_whole_markdown_lists_fewer_trials_rather_than_pass_the_store_limit(
     listed = int(long.split("#### Best trials (")[1].split(" ")[0])
     assert 1 <= listed < 10 and f"[trial\u00a0{listed}]" in long
     assert f"[trial\u00a0{listed + 1}]" not in long
+
+
+def test_the_served_models_weakest_industries_are_named_with_a_link_to_all_of_them():
+    board = _board(3, 10)
+    assert "weakest" not in markdown(board, LINKS) and "weakest" not in text(board)
+    board.weakest = "Internet 0.33 (5 rows), Insurance 0.50 (5 rows)"
+    assert (
+        "The weakest industries (served model, test F1): Internet 0.33 (5 rows), Insurance 0.50 "
+        "(5 rows); all of them: [per_class.csv](#/a/per_class.csv)."
+    ) in markdown(board, LINKS)
+    assert "weakest industries (served model, test F1): Internet 0.33 (5 rows)," in text(board)

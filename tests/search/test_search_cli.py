@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -121,6 +122,17 @@ def test_search_end_to_end(tiny_csv, tmp_path):
     assert [a.path for a in client.list_artifacts(parent.info.run_id, "search_space")] == [
         "search_space/smoke.yaml"
     ]
+    # the served model per industry, on the test split: its figures, weakest first
+    per_class = pd.read_csv(
+        client.download_artifacts(parent.info.run_id, "per_class.csv", tmp_path)
+    )
+    dataset = client.download_artifacts(children[0].info.run_id, "dataset_summary.json", tmp_path)
+    assert per_class["rows"].sum() == json.loads(Path(dataset).read_text())["splits"]["test"]
+    assert per_class["f1"].is_monotonic_increasing
+    assert per_class["f1"].mean() == pytest.approx(parent.data.metrics["test_macro_f1"], abs=1e-3)
+    weakest = per_class[per_class["rows"] > 0].iloc[0]
+    assert f"weakest industries (served model, test F1): {weakest['industry']} " in done.stdout
+    assert parent.data.tags["weakest_industries"].startswith(f"{weakest['industry']} ")
     plots = {a.path for a in client.list_artifacts(parent.info.run_id, "plots")}
     expected = {"best_so_far", "confusion_matrix", "score_vs_params", "param_importance"}
     assert {f"plots/{name}.png" for name in expected} <= plots
