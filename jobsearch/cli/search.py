@@ -60,7 +60,9 @@ def search_parser(algo: str | None = None) -> OneLineParser:
         "--space",
         type=Path,
         default=None,
-        help="YAML search space (see search_spaces/README.md); default: search_spaces/default.yaml",
+        help="YAML search space file (see search_spaces/README.md), or the name of a bundled "
+        "one: default, seed (the question's models first), smoke; default: "
+        "search_spaces/default.yaml",
     )
     add_data_flags(parser)
     parser.add_argument(

@@ -10,7 +10,13 @@ if TYPE_CHECKING:
     from ..data import Dataset
     from .space import SearchSpace
 
-DEFAULT_SPACE = Path(__file__).resolve().parents[2] / "search_spaces" / "default.yaml"
+_PACKAGE = Path(__file__).resolve().parents[1]
+# beside the package in a checkout (an editable install), inside it once installed (setup.py)
+SPACES = next(
+    (d for d in (_PACKAGE.parent / "search_spaces", _PACKAGE / "search_spaces") if d.is_dir()),
+    _PACKAGE.parent / "search_spaces",
+)
+DEFAULT_SPACE = SPACES / "default.yaml"
 
 
 def run_search(

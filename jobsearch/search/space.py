@@ -268,10 +268,20 @@ def compile_space(raw: Any, source: str = "<space>", overrides: Mapping[str, Any
 
 
 def load_space(path: str | Path, overrides: Mapping[str, Any] | None = None) -> SearchSpace:
-    """Read, validate and compile a YAML space file; ``overrides`` fix parameters (CLI flags)."""
+    """Read, validate and compile a YAML space file, or a bundled space by name (``seed``);
+    ``overrides`` fix parameters (CLI flags)."""
+    from . import SPACES
+
     path = Path(path)
+    bundled = SPACES / f"{path.stem}.yaml"
+    if not path.exists() and path.parent == Path() and bundled.is_file():
+        path = bundled
     if not path.is_file():
-        raise SpaceError(f"{path}: {'not a regular' if path.exists() else 'no such'} space file")
+        names = ", ".join(sorted(p.stem for p in SPACES.glob("*.yaml")))
+        raise SpaceError(
+            f"{path}: {'not a regular' if path.exists() else 'no such'} space file (or name a "
+            f"bundled one: {names})"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
