@@ -462,14 +462,14 @@ def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) 
         run.log_json(best["params"], "best_params.json")
         extra = _baseline_candidates(data, workdir)
         summary["ensemble"] = _ensemble(cfg, data, state, workdir, extra)
-        served = summary["ensemble"] or best
+        served, label = summary["ensemble"] or best, served_label(best, summary["ensemble"])
         summary["per_class"] = _per_class(run, data, best, summary["ensemble"], workdir)
         run.log(  # the parent's row in the runs table is the served model's
             metrics={k: served[k] for k in COLUMNS}
             | {"score": score(cfg.objective, served["loss"])},
-            tags={SERVED: served_label(best, summary["ensemble"])},
+            tags={SERVED: label},
         )
-        if cfg.register and state.registered_trial != best["tid"]:
+        if cfg.register and state.registered != label:  # a resumed search may serve another
             registered = _register(cfg, data, state, run, uri, summary["ensemble"], workdir)
             if registered is not None:
                 summary["model_version"], refitted = registered
@@ -480,7 +480,7 @@ def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) 
                     summary["wall_seconds"] = state.wall_seconds
                     summary["refit"] = {"learned_from": learned, "seconds": refitted.seconds}
                     run.log({"refit_seconds": refitted.seconds}, {})
-            state.registered_trial = best["tid"]
+            state.registered = label
             save_state(path, state)
             run.save_state(path)
     publish(run.client, cfg.experiment, state.parent_run_id, cfg.objective, searched)

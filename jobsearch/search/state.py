@@ -40,7 +40,7 @@ class SearchState:
     trials: list[TrialRecord] = field(default_factory=list)
     best: dict[str, Any] | None = None
     wall_seconds: float = 0.0
-    registered_trial: int | None = None
+    registered: str | None = None  # the served model last registered, in words
 
 
 def state_path(state_dir: Path, experiment: str) -> Path:

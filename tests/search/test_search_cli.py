@@ -297,19 +297,21 @@ def test_default_pruning_rule_in_a_real_search(tiny_csv, tmp_path, search_here):
 
 def test_resume_from_another_folder_through_the_tracking_store(tiny_csv, tmp_path):
     """The state and the kept trials' files live with the runs: a second machine (here a
-    second folder with its own mlruns/) continues the same parent and registers its best."""
+    second folder with its own mlruns/) continues the same parent and registers what it serves
+    now (the third trial joins the mix; the best trial stays)."""
     store = f"sqlite:///{tmp_path / 'shared' / 'mlflow.db'}"
     args = search_args(
-        tiny_csv, "--max-epochs", "1", "--experiment", "moved", "--tracking-uri", store
+        tiny_csv, "--experiment", "moved", "--tracking-uri", store, "--refit", "none"
     )
     first, second = tmp_path / "a", tmp_path / "b"
     first.mkdir(), second.mkdir()
-    out = run_cli("jobsearch.random", *args, "--trials", "2", "--no-register", cwd=first)
+    out = run_cli("jobsearch.random", *args, "--trials", "2", cwd=first)
     assert out.returncode == 0, out.stderr[-3000:]
+    assert "models:/moved/1 (now @champion)" in out.stdout
     out = run_cli("jobsearch.random", *args, "--trials", "3", "--resume", cwd=second)
     assert out.returncode == 0, out.stderr[-3000:]
     assert re.findall(r"^trial (\d)/3", out.stdout, re.M) == ["3"]
-    assert "now @champion" in out.stdout
+    assert "registered model: models:/moved/2 " in out.stdout
     here, there = _state(first, "moved"), _state(second, "moved")
     assert here.parent_run_id == there.parent_run_id and len(there.trials) == 3
     client = MlflowClient(store)
@@ -321,6 +323,9 @@ def test_resume_from_another_folder_through_the_tracking_store(tiny_csv, tmp_pat
         "trial-002",
         "trial-003",
     ]
+    served = client.get_run(there.parent_run_id).data.tags["served_model"]
+    assert client.get_model_version("moved", "2").tags["served_model"] == served
+    assert "trials 3 " in served or ", 3 " in served
     version = client.get_model_version_by_alias("moved", "champion")
     assert version.tags["best_trial_run_id"] == there.best["run_id"]
 
