@@ -110,6 +110,10 @@ CASES = [
      {"p.csv": b"id,text\n1,nurse\n2,  \n"}, "p.csv: row 2 is an empty text"),
     ("predict input column", "predict", ["--model", "models:/m@champion", "--input", "p.csv"],
      {"p.csv": b"body\nnurse\n"}, "missing column 'text'"),
+    ("predict labels without input", "predict", ["--model", "models:/m@champion", "--label-col",
+     "industry", "a nurse"], {}, "--label-col scores the predictions of an --input file"),
+    ("predict label column", "predict", ["--model", "models:/m@champion", "--input", "p.csv",
+     "--label-col", "sector"], {"p.csv": b"text\nnurse\n"}, "p.csv: missing column 'sector'"),
     ("predict output folder", "predict", ["--model", "models:/m@champion", "--output",
      "no/such/out.csv", "a nurse"], {}, "folder no/such does not exist"),
     # --- hostile input beyond the first table ---

@@ -88,6 +88,13 @@ def main(argv: list[str] | None = None) -> int:
         help="text column(s) of --input (repeatable); default: text",
     )
     parser.add_argument(
+        "--label-col",
+        metavar="COL",
+        help="a column of --input that holds the right industry: the predictions are scored "
+        "against it (accuracy and macro-F1 on its non-empty rows); default: industry, when "
+        "--input has it",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         help="write predictions here instead of stdout: CSV, TSV, Parquet or JSON Lines by the "
@@ -119,12 +126,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.input is not None:
             frame = read_table(args.input)
             cols = args.text_cols or ["text"]
-            texts = select_columns(frame, cols, None, str(args.input))["text"].tolist()
+            known = "industry" in frame.columns and "industry" not in cols
+            label_col = args.label_col or ("industry" if known else None)
+            selected = select_columns(frame, cols, label_col, str(args.input))
+            texts = selected["text"].tolist()
+            labels = selected["label"].tolist() if label_col else None
             if not texts:
                 raise DataError(f"{args.input}: no rows to predict")
             where = f"{args.input}: row"
+        elif args.label_col:
+            raise DataError("--label-col scores the predictions of an --input file; give one")
         else:
-            texts, where = list(args.texts), "argument"
+            texts, where, labels = list(args.texts), "argument", None
         blank = [i + 1 for i, text in enumerate(texts) if not clean_text(text)]
         if blank:
             raise DataError(
@@ -145,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     ):
         parts.append(model.predict(pd.DataFrame({"text": texts[start : start + BATCH]})))
     result = pd.concat(parts, ignore_index=True)
+    predicted = result["industry"].tolist()
     if args.output is not None:
         if frame is None:
             result.insert(0, "text", texts)
@@ -161,7 +175,28 @@ def main(argv: list[str] | None = None) -> int:
         for text, row in zip(texts, result.itertuples(index=False)):
             short = text if len(text) <= 60 else text[:57] + "..."
             print(f"{row.industry}\t{row.probability:.3f}\t{short}")
+    if labels is not None:  # beside the predictions' own stream, away from piped rows
+        line = score_line(labels, predicted, label_col)
+        print(line, file=sys.stdout if args.output is not None else sys.stderr)
     return 0
+
+
+def score_line(labels: list[str], predicted: list[str], label_col: str) -> str:
+    """Accuracy and macro-F1 of ``predicted`` against the non-empty ``labels``, in words."""
+    from sklearn.metrics import f1_score
+
+    pairs = [(label, guess) for label, guess in zip(labels, predicted) if label]
+    if not pairs:
+        return f"--label-col {label_col!r} is empty on every row: nothing to score"
+    truth, guess = zip(*pairs)
+    accuracy = sum(t == g for t, g in pairs) / len(pairs)
+    f1 = f1_score(truth, guess, average="macro", zero_division=0)
+    unknown = sorted(set(truth) - set(predicted))
+    never = f"; never predicted: {', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''}"
+    return (
+        f"against {label_col!r}: accuracy {accuracy:.3f}, macro-F1 {f1:.3f} on {len(pairs):,} "
+        f"labelled rows{never if unknown else ''}"
+    )
 
 
 if __name__ == "__main__":

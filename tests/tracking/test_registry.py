@@ -234,6 +234,11 @@ def test_predict_cli_text_file_and_errors(registered, tmp_path):
     assert table["id"].tolist() == ["007", "8", "9", "10", "11", "12"]
     assert table["industry"].tolist()[:2] == ["Legal", "Logistics"]
     assert set(table["predicted_industry"]) <= set(industries())
+    # the input's labels score the predictions (rows without one are left out)
+    labelled = table[table["industry"] != ""]
+    hits = (labelled["industry"] == labelled["predicted_industry"]).mean()
+    assert f"against 'industry': accuracy {hits:.3f}, macro-F1 " in out.stdout
+    assert "on 2 labelled rows; never predicted: Legal, Logistics" in out.stdout
     # a spreadsheet opening the file shows these texts instead of running them
     assert table["body"].tolist()[2:] == [f"'{text}" for text in formulas]
     assert not table["body"].str.match(r"[=+\-@]").any()
