@@ -274,14 +274,14 @@ def load_space(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
 
     path = Path(path)
     bundled = SPACES / f"{path.stem}.yaml"
-    if not path.exists() and path.parent == Path() and bundled.is_file():
+    named = path.parent == Path() and path.suffix in ("", ".yaml")
+    if not path.exists() and named and bundled.is_file():
         path = bundled
+    if path.exists() and not path.is_file():
+        raise SpaceError(f"{path}: not a regular space file")
     if not path.is_file():
         names = ", ".join(sorted(p.stem for p in SPACES.glob("*.yaml")))
-        raise SpaceError(
-            f"{path}: {'not a regular' if path.exists() else 'no such'} space file (or name a "
-            f"bundled one: {names})"
-        )
+        raise SpaceError(f"{path}: no such space file (or name a bundled one: {names})")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
