@@ -47,6 +47,7 @@ class Leaderboard:
     model: str | None = None  # models:/NAME/VERSION
     plots: list[str] = field(default_factory=list)  # artifact paths of the search run
     weakest: str | None = None  # the served model's weakest industries, as summary.weakest
+    hint: str | None = None  # summary.trailing_hint's advice, when the LSTMs trail a baseline
 
     @property
     def better(self) -> str:
@@ -109,6 +110,8 @@ def text(board: Leaderboard, top: int = 10) -> str:
         ]
     if board.weakest:
         lines.append(f"{WEAKEST}: {board.weakest}")
+    if board.hint:
+        lines.append(board.hint)
     if board.trials:
         shown = board.trials[:top]
         lines += ["", f"best trials ({len(shown)} of {len(board.trials)}):"]
@@ -181,6 +184,8 @@ def _markdown(board: Leaderboard, links: Links, top: int) -> str:
     if board.weakest:
         csv = f"[per_class.csv]({links.artifact('per_class.csv')})"
         lines += ["", f"The {WEAKEST}: {board.weakest}; all of them: {csv}."]
+    if board.hint:
+        lines += ["", board.hint[0].upper() + board.hint[1:] + "."]
     if top:
         lines += ["", f"#### Best trials ({top} of {len(board.trials)})", ""]
         lines.append(f"| trial | {board.score_name} | test accuracy | epochs | params |")

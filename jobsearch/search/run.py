@@ -22,7 +22,7 @@ from typing import Any
 
 from ..data import Dataset
 from ..model.metrics import OBJECTIVES, per_class, score
-from ..report.summary import COLUMNS, searched_columns, weakest
+from ..report.summary import COLUMNS, searched_columns, trailing_hint, weakest
 from ..tracking.registry import Member
 from ..trial import TrialResult, run_experiment
 from . import owner
@@ -423,7 +423,7 @@ def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) 
     """Trials table, plots, baseline, best model: logged to the parent run; the summary."""
     from ..report import plots
     from ..tracking.mlflow import run_url, runs_url, shown, ui_command
-    from ..tracking.outcome import SERVED, publish
+    from ..tracking.outcome import HINT_TAG, SERVED, publish
 
     workdir = path.parent
     table = tracking.log_table(state.trials)
@@ -464,10 +464,11 @@ def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) 
         summary["ensemble"] = _ensemble(cfg, data, state, workdir, extra)
         served, label = summary["ensemble"] or best, served_label(best, summary["ensemble"])
         summary["per_class"] = _per_class(run, data, best, summary["ensemble"], workdir)
+        hint = trailing_hint(best, summary["baselines"] or {}, summary["val_rows"])
         run.log(  # the parent's row in the runs table is the served model's
             metrics={k: served[k] for k in COLUMNS}
             | {"score": score(cfg.objective, served["loss"])},
-            tags={SERVED: label},
+            tags={SERVED: label, HINT_TAG: hint or ""},  # "": a resumed search caught up
         )
         if cfg.register and state.registered != label:  # a resumed search may serve another
             registered = _register(cfg, data, state, run, uri, summary["ensemble"], workdir)

@@ -13,6 +13,7 @@ from .mlflow import FINGERPRINT, KIND, ML_MODE, PARENT, STATUS, VIEW_KEY, Search
 NOTE = "mlflow.note.content"  # the description MLflow renders (Markdown) on a run's page
 SERVED = "served_model"  # parent-run tag: what the search serves, in words
 WEAKEST_TAG = "weakest_industries"  # parent-run tag: the served model's weakest, test F1
+HINT_TAG = "trailing_hint"  # parent-run tag: what to give LSTMs that trail a baseline, or ""
 VIEW_TAG = f"mlflow.sharedViewState.{VIEW_KEY}"
 
 
@@ -119,6 +120,7 @@ def read(client, experiment: str, run_id: str | None = None) -> Leaderboard:
         served=served,
         learned_from=data.tags.get("learned_from"),
         weakest=data.tags.get(WEAKEST_TAG),
+        hint=data.tags.get(HINT_TAG) or None,
         model=newest and f"models:/{newest.name}/{newest.version}",
         plots=plots,
     )

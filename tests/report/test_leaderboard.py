@@ -61,3 +61,12 @@ def test_the_served_models_weakest_industries_are_named_with_a_link_to_all_of_th
         "(5 rows); all of them: [per_class.csv](#/a/per_class.csv)."
     ) in markdown(board, LINKS)
     assert "weakest industries (served model, test F1): Internet 0.33 (5 rows)," in text(board)
+
+
+def test_the_advice_for_trailing_lstms_is_read_where_the_search_said_it():
+    board = _board(3, 10)
+    board.hint = "the LSTM trials trail TF-IDF + LinearSVC on validation (accuracy 0.677 ...)"
+    assert "\nThe LSTM trials trail TF-IDF + LinearSVC on validation (accuracy 0.677 ...)." in (
+        markdown(board, LINKS)
+    )
+    assert board.hint in text(board).splitlines()

@@ -133,6 +133,9 @@ def test_search_end_to_end(tiny_csv, tmp_path):
     weakest = per_class[per_class["rows"] > 0].iloc[0]
     assert f"weakest industries (served model, test F1): {weakest['industry']} " in done.stdout
     assert parent.data.tags["weakest_industries"].startswith(f"{weakest['industry']} ")
+    # the advice for LSTMs far behind a baseline, said or not, is kept for the leaderboard
+    said = [line for line in done.stdout.splitlines() if line.startswith("the LSTM trials trail")]
+    assert parent.data.tags["trailing_hint"] == "".join(said)
     plots = {a.path for a in client.list_artifacts(parent.info.run_id, "plots")}
     expected = {"best_so_far", "confusion_matrix", "score_vs_params", "param_importance"}
     assert {f"plots/{name}.png" for name in expected} <= plots
