@@ -183,14 +183,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def score_line(labels: list[str], predicted: list[str], label_col: str) -> str:
     """Accuracy and macro-F1 of ``predicted`` against the non-empty ``labels``, in words."""
-    from sklearn.metrics import f1_score
+    import numpy as np
+
+    from ..model.metrics import macro_f1
 
     pairs = [(label, guess) for label, guess in zip(labels, predicted) if label]
     if not pairs:
         return f"--label-col {label_col!r} is empty on every row: nothing to score"
-    truth, guess = zip(*pairs)
-    accuracy = sum(t == g for t, g in pairs) / len(pairs)
-    f1 = f1_score(truth, guess, average="macro", zero_division=0)
+    truth, guess = np.array(pairs).T
+    accuracy = float((truth == guess).mean())
+    f1 = macro_f1(truth, guess)
     unknown = sorted(set(truth) - set(predicted))
     never = f"; never predicted: {', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''}"
     return (

@@ -144,8 +144,7 @@ def format_summary(s: dict[str, Any]) -> str:
             f"{name:<{width}}" + "".join(f"{_fmt(row.get(k)):>10}" for k in COLUMNS)
             for name, row in rows.items()
         ]
-        hint = trailing_hint(best, s.get("baselines") or {}, s.get("val_rows", 0))
-        lines += [hint] if hint else []
+        lines += [s["hint"]] if s.get("hint") else []
         if s.get("per_class"):
             lines.append(
                 f"{WEAKEST}: {weakest(s['per_class'])}; all of them: per_class.csv in the "

@@ -454,7 +454,6 @@ def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) 
         "runs_url": runs_url(uri, run.experiment_id),
         "search_url": run_url(uri, run.experiment_id, state.parent_run_id),
         "best": best and {k: v for k, v in best.items() if k != "test_predictions"},
-        "val_rows": len(data.labels["val"]),
         "baselines": _baselines(run, data, uri, cfg.experiment, workdir),
         "model_version": None,
     }
@@ -464,7 +463,8 @@ def _finish(cfg, data, state, run, tracking, path: Path, uri: str, reason: str) 
         summary["ensemble"] = _ensemble(cfg, data, state, workdir, extra)
         served, label = summary["ensemble"] or best, served_label(best, summary["ensemble"])
         summary["per_class"] = _per_class(run, data, best, summary["ensemble"], workdir)
-        hint = trailing_hint(best, summary["baselines"] or {}, summary["val_rows"])
+        hint = trailing_hint(best, summary["baselines"] or {}, len(data.labels["val"]))
+        summary["hint"] = hint
         run.log(  # the parent's row in the runs table is the served model's
             metrics={k: served[k] for k in COLUMNS}
             | {"score": score(cfg.objective, served["loss"])},

@@ -17,7 +17,7 @@ def test_a_search_whose_lstms_trail_a_baseline_says_what_to_give_them():
         "stop_reason": "all trials done", "wall_seconds": 22, "trials_ok": 2, "trials_pruned": 0,
         "trials_failed": 0, "best": best, "baselines": {"TF-IDF + LinearSVC": svc},
         "experiment": "e", "parent_run_id": "p", "ui_command": "mlflow ui", "search_url": "u",
-        "runs_url": "r", "val_rows": 480,
+        "runs_url": "r", "hint": hint,
     }  # fmt: skip
     assert hint in format_summary(summary).splitlines()
     # ahead on macro-F1: no hint (a baseline more accurate, less balanced is no lead)
